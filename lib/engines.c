@@ -1,0 +1,15 @@
+/* Which engines this build has. An engine lands here when it is complete. */
+#include "net.h"
+
+const sbp__engine_ops *sbp__engine_lookup(sbp_engine engine)
+{
+    switch (engine) {
+    case SBP_ENGINE_RELAX:
+        return &sbp__relax_ops;
+    case SBP_ENGINE_SPIKE:
+    case SBP_ENGINE_ANN:
+    case SBP_ENGINE_RBM:
+        return NULL; /* not yet implemented: calls report SBP_E_UNSUPPORTED */
+    }
+    return NULL;
+}

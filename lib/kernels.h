@@ -1,0 +1,46 @@
+/* Elementwise and small dense kernels of the engines' hot loops, compiled
+ * once for the x86-64 baseline (and any other target) and once for AVX2;
+ * sbp__kernels_for_cpu() picks the widest the CPU runs.
+ *
+ * Both builds perform exactly the same IEEE operations in the same order
+ * (no FMA, no reassociation; dot products keep eight partial sums in
+ * source order), so they give identical bits: a result never depends on
+ * the machine's vector width. */
+#ifndef SBP_KERNELS_H
+#define SBP_KERNELS_H
+
+#include <stddef.h>
+
+typedef struct sbp__lif_consts {
+    float ks;   /* dt / tau_s */
+    float km;   /* dt / tau_m */
+    float gl;   /* g_leak */
+    float igl;  /* 1 / g_leak */
+    float vl, ve, vth, vr;
+} sbp__lif_consts;
+
+typedef struct sbp__kernels {
+    const char *name;
+    /* x[i] = 2/(1+exp(-x[i])) - 1 */
+    void (*sigma2)(float *x, size_t n);
+    /* One LIF step (model.md 4, step 1) of n neurons; s = sigma2(u). */
+    void (*lif)(const sbp__lif_consts *k, float kappa, float *V, float *g, const float *h,
+                float *s, const float *drive, size_t n);
+    /* out (rows x n) = a (rows x k) times w, with wt = w transposed (n x k). */
+    void (*rows_times)(const float *a, size_t rows, size_t k, const float *wt, size_t n,
+                       float *out);
+    /* out = sigma2(in + b) row by row (b has n entries). */
+    void (*bias_sigma)(float *out, const float *in, const float *b, size_t rows, size_t n);
+    /* Hidden relaxation update s = sigma2(s - eps (s - in - fb - b)). */
+    void (*relax_hidden)(float *s, const float *in, const float *fb, const float *b,
+                         size_t rows, size_t n, float eps);
+} sbp__kernels;
+
+/* The kernels for this CPU (never NULL). */
+const sbp__kernels *sbp__kernels_for_cpu(void);
+
+/* Each build's table (the AVX2 one only on x86-64 builds that have it). */
+extern const sbp__kernels sbp__kernels_base;
+extern const sbp__kernels sbp__kernels_avx2;
+
+#endif

@@ -1,0 +1,122 @@
+/* Kernel bodies, included by kernels_base.c and kernels_avx2.c with
+ * KERNEL_WIDTH (floats per vector) and KERNEL_TABLE (the table's name). */
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "vmath.h"
+
+#define W KERNEL_WIDTH
+typedef float vf __attribute__((vector_size(W * 4)));
+typedef int32_t vi __attribute__((vector_size(W * 4)));
+
+static inline vf splat(float x)
+{
+    vf v;
+    for (int i = 0; i < W; i++) v[i] = x;
+    return v;
+}
+
+static inline vf select_v(vi mask, vf a, vf b)
+{
+    return (vf)(((vi)a & mask) | ((vi)b & ~mask));
+}
+
+/* Lane-wise sbp__expf (vmath.h): the same operations, W at a time. */
+static inline vf exp_v(vf x)
+{
+    const vf lo = splat(-87.0f), hi = splat(87.0f);
+    x = select_v(x < lo, lo, x);
+    x = select_v(x > hi, hi, x);
+    vf t = x * 1.44269504088896341f + 0.5f;
+    vi n = __builtin_convertvector(t, vi);
+    n += (vi)(__builtin_convertvector(n, vf) > t); /* floor: true is -1 */
+    vf fn = __builtin_convertvector(n, vf);
+    vf r = x - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    vf p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    vi bits = (n + 127) << 23;
+    return p * (vf)bits;
+}
+
+static void k_sigma2(float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+        vf v;
+        memcpy(&v, x + i, sizeof v);
+        v = 2.0f / (1.0f + exp_v(-v)) - 1.0f;
+        memcpy(x + i, &v, sizeof v);
+    }
+    for (; i < n; i++) x[i] = sbp__sigma2(x[i]);
+}
+
+static void k_lif(const sbp__lif_consts *k, float kappa, float *restrict V, float *restrict g,
+                  const float *restrict h, float *restrict s, const float *restrict drive,
+                  size_t n)
+{
+    const float ks = k->ks, km = k->km, gl = k->gl, igl = k->igl, vl = k->vl, ve = k->ve,
+                vth = k->vth, vr = k->vr, k1 = 1.0f - kappa;
+    for (size_t i = 0; i < n; i++) {
+        float gn = g[i] + ks * (-g[i] + gl + drive[i]);
+        float Vn = V[i] + km * (-(V[i] - vl) - gn * igl * (V[i] - ve));
+        Vn = Vn > vth ? vr : Vn;
+        float u = kappa * Vn + k1 * h[i];
+        g[i] = gn;
+        V[i] = u;
+        s[i] = u;
+    }
+    k_sigma2(s, n);
+}
+
+/* Eight partial sums in a fixed order, combined pairwise. */
+static inline float dot8(const float *restrict a, const float *restrict b, size_t k)
+{
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t p = 0;
+    for (; p + 8 <= k; p += 8)
+        for (int i = 0; i < 8; i++) acc[i] += a[p + (size_t)i] * b[p + (size_t)i];
+    for (int i = 0; p < k; p++, i++) acc[i] += a[p] * b[p];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+static void k_rows_times(const float *restrict a, size_t rows, size_t k,
+                         const float *restrict wt, size_t n, float *restrict out)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < n; j++) out[r * n + j] = dot8(a + r * k, wt + j * k, k);
+}
+
+static void k_bias_sigma(float *restrict out, const float *restrict in, const float *restrict b,
+                         size_t rows, size_t n)
+{
+    for (size_t q = 0; q < rows; q++)
+        for (size_t j = 0; j < n; j++) out[q * n + j] = in[q * n + j] + b[j];
+    k_sigma2(out, rows * n);
+}
+
+static void k_relax_hidden(float *restrict s, const float *restrict in,
+                           const float *restrict fb, const float *restrict b, size_t rows,
+                           size_t n, float eps)
+{
+    for (size_t q = 0; q < rows; q++)
+        for (size_t j = 0; j < n; j++) {
+            size_t i = q * n + j;
+            s[i] = s[i] - eps * (s[i] - in[i] - fb[i] - b[j]);
+        }
+    k_sigma2(s, rows * n);
+}
+
+const sbp__kernels KERNEL_TABLE = {
+    .name = KERNEL_NAME,
+    .sigma2 = k_sigma2,
+    .lif = k_lif,
+    .rows_times = k_rows_times,
+    .bias_sigma = k_bias_sigma,
+    .relax_hidden = k_relax_hidden,
+};

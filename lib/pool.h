@@ -1,0 +1,24 @@
+/* A small persistent thread pool for data-parallel loops. Work is cut
+ * into tasks whose results do not depend on which thread runs them, so
+ * the pool's size never changes a result (determinism across thread
+ * counts). */
+#ifndef SBP_POOL_H
+#define SBP_POOL_H
+
+#include <stddef.h>
+
+typedef struct sbp__pool sbp__pool;
+
+/* Runs fn(ctx, task) for task in [0, n_tasks). */
+typedef void (*sbp__task_fn)(void *ctx, size_t task);
+
+/* Creates a pool of `threads` workers in total (the caller counts as one,
+ * so threads <= 1 creates no thread). NULL on failure. */
+sbp__pool *sbp__pool_create(unsigned threads);
+void sbp__pool_free(sbp__pool *pool);
+unsigned sbp__pool_size(const sbp__pool *pool);
+/* Runs all tasks and returns when they are done. pool may be NULL (runs
+ * inline). */
+void sbp__pool_run(sbp__pool *pool, sbp__task_fn fn, void *ctx, size_t n_tasks);
+
+#endif

@@ -1,0 +1,206 @@
+#include "spread.h"
+
+#include <math.h>
+
+#include "../alloc.h"
+#include "../objects.h"
+
+void sbp__spread_from_rule(const struct sbp_rule *rule, int default_form, sbp__spread *out)
+{
+    out->enabled = 0;
+    out->form = default_form;
+    out->f = 0.2;
+    out->lambda_pre = 1.0;
+    out->lambda_post = 0.5;
+    out->lambda_bp = 1.0;
+    out->lambda_p = 1.0;
+    out->lambda_f = default_form == SBP_SPREAD_MULTIPLICATIVE ? 1.0 : 0.5;
+    out->retro = SBP_RETRO_UNIFORM;
+    out->split = 0;
+    if (!rule) return;
+    const double *v = rule->params;
+    out->enabled = sbp__pv(v, SBP_SPREAD_ENABLED) != 0.0;
+    double form = sbp__pv(v, SBP_SPREAD_FORM);
+    if (!isnan(form)) out->form = (int)form;
+    double lf = sbp__pv(v, SBP_SPREAD_LAMBDA_F);
+    out->lambda_f = !isnan(lf) ? lf : (out->form == SBP_SPREAD_MULTIPLICATIVE ? 1.0 : 0.5);
+    out->f = sbp__pv(v, SBP_SPREAD_FRACTION) *
+             (out->form == SBP_SPREAD_MULTIPLICATIVE ? out->lambda_f : 1.0);
+    out->lambda_pre = sbp__pv(v, SBP_SPREAD_LAMBDA_PRE);
+    out->lambda_post = sbp__pv(v, SBP_SPREAD_LAMBDA_POST);
+    out->lambda_bp = sbp__pv(v, SBP_SPREAD_LAMBDA_BP);
+    out->lambda_p = sbp__pv(v, SBP_SPREAD_LAMBDA_P);
+    out->retro = (int)sbp__pv(v, SBP_SPREAD_RETRO_WEIGHT);
+    out->split = sbp__pv(v, SBP_SPREAD_SPLIT_LTP_LTD) != 0.0;
+    /* SBP_SPREAD_PROPAGATION_RANGE is read nowhere on purpose: in the
+     * authors' code it scales a vector that is then normalised by its own
+     * sum, so it cancels exactly. */
+}
+
+int sbp__spread_sums_alloc(sbp__spread_sums *s, size_t rows, size_t cols)
+{
+    s->rows = rows;
+    s->cols = cols;
+    s->ltp_row = sbp__calloc(rows, sizeof(double));
+    s->ltd_row = sbp__calloc(rows, sizeof(double));
+    s->ltd_col = sbp__calloc(cols, sizeof(double));
+    s->pre_ltp = sbp__floats(rows);
+    s->pre_ltd = sbp__floats(rows);
+    s->post_ltd = sbp__floats(cols);
+    s->bp_ltp = sbp__floats(cols);
+    s->bp_ltd = sbp__floats(cols);
+    s->col_part = sbp__calloc(SBP__SPREAD_CHUNKS * (cols ? cols : 1), sizeof(double));
+    return s->col_part && s->ltp_row && s->ltd_row && s->ltd_col && s->pre_ltp && s->pre_ltd && s->post_ltd &&
+           s->bp_ltp && s->bp_ltd;
+}
+
+void sbp__spread_sums_free(sbp__spread_sums *s)
+{
+    sbp__free(s->ltp_row);
+    sbp__free(s->ltd_row);
+    sbp__free(s->ltd_col);
+    sbp__free(s->pre_ltp);
+    sbp__free(s->pre_ltd);
+    sbp__free(s->post_ltd);
+    sbp__free(s->bp_ltp);
+    sbp__free(s->bp_ltd);
+    sbp__free(s->col_part);
+}
+
+/* factor_i = 1 + c * v_i / sum(v), or 1 + c * v_i when the sum is 0 (the
+ * authors' sbpnonlinear returns v unchanged then). */
+static void share_factors(const double *v, size_t n, double c, double sign, float *out)
+{
+    double total = 0.0;
+    for (size_t i = 0; i < n; i++) total += sign * v[i];
+    double scale = total != 0.0 ? c / total : c;
+    for (size_t i = 0; i < n; i++) out[i] = (float)(1.0 + scale * sign * v[i]);
+}
+
+typedef struct prep_job {
+    const float *dw0;
+    sbp__spread_sums *s;
+    size_t chunk_rows;
+} prep_job;
+
+static void prepare_chunk(void *ctx, size_t chunk)
+{
+    prep_job *job = ctx;
+    sbp__spread_sums *s = job->s;
+    size_t rows = s->rows, cols = s->cols;
+    size_t r0 = chunk * job->chunk_rows;
+    size_t r1 = r0 + job->chunk_rows < rows ? r0 + job->chunk_rows : rows;
+    double *col = s->col_part + chunk * cols;
+    for (size_t j = 0; j < cols; j++) col[j] = 0.0;
+    for (size_t i = r0; i < r1; i++) {
+        const float *r = job->dw0 + i * cols;
+        double lp = 0.0, ld = 0.0;
+        for (size_t j = 0; j < cols; j++) {
+            float v = r[j];
+            float pos = v > 0.0f ? v : 0.0f;
+            float neg = v < 0.0f ? v : 0.0f;
+            lp += pos;
+            ld += neg;
+            col[j] += neg;
+        }
+        s->ltp_row[i] = lp;
+        s->ltd_row[i] = ld;
+    }
+}
+
+void sbp__spread_mult_prepare(const sbp__spread *p, int active, const float *dw0,
+                              sbp__spread_sums *s, sbp__pool *pool)
+{
+    size_t rows = s->rows, cols = s->cols;
+    prep_job job = {dw0, s, (rows + SBP__SPREAD_CHUNKS - 1) / SBP__SPREAD_CHUNKS};
+    size_t chunks = (rows + job.chunk_rows - 1) / job.chunk_rows;
+    sbp__pool_run(pool, prepare_chunk, &job, chunks);
+    for (size_t j = 0; j < cols; j++) {
+        double t = 0.0;
+        for (size_t c = 0; c < chunks; c++) t += s->col_part[c * cols + j];
+        s->ltd_col[j] = t;
+    }
+    double f = active ? p->f : 0.0;
+    /* |sum| of LTD vectors: work on their negatives */
+    share_factors(s->ltp_row, rows, p->lambda_pre * f, 1.0, s->pre_ltp);
+    share_factors(s->ltd_row, rows, p->lambda_pre * f, -1.0, s->pre_ltd);
+    share_factors(s->ltd_col, cols, p->lambda_post * f, -1.0, s->post_ltd);
+}
+
+void sbp__spread_mult_backward(const sbp__spread *p, const sbp__spread_sums *next,
+                               sbp__spread_sums *s)
+{
+    size_t n = s->cols; /* == next->rows */
+    double tp = 0.0, td = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        tp += (double)next->pre_ltp[j] * next->ltp_row[j];
+        td += (double)next->pre_ltd[j] * next->ltd_row[j];
+    }
+    double c = p->lambda_bp * p->f;
+    for (size_t j = 0; j < n; j++) {
+        double vp = (double)next->pre_ltp[j] * next->ltp_row[j];
+        double vd = (double)next->pre_ltd[j] * next->ltd_row[j];
+        s->bp_ltp[j] = (float)(1.0 + (tp != 0.0 ? c * vp / tp : c * vp));
+        s->bp_ltd[j] = (float)(1.0 + (td != 0.0 ? c * vd / td : c * vd));
+    }
+}
+
+typedef struct apply_job {
+    const sbp__spread_sums *s;
+    int hidden;
+    const float *dw0;
+    const unsigned char *mask;
+    float alpha;
+    float *w;
+    size_t chunk_rows;
+} apply_job;
+
+static void apply_rows(void *ctx, size_t chunk)
+{
+    const apply_job *job = ctx;
+    const sbp__spread_sums *s = job->s;
+    size_t rows = s->rows, cols = s->cols;
+    size_t r0 = chunk * job->chunk_rows;
+    size_t r1 = r0 + job->chunk_rows < rows ? r0 + job->chunk_rows : rows;
+    const float third = 1.0f / 3.0f, alpha = job->alpha;
+    for (size_t i = r0; i < r1; i++) {
+        const float *d = job->dw0 + i * cols;
+        float *wr = job->w + i * cols;
+        const unsigned char *m = job->mask ? job->mask + i * cols : NULL;
+        float a = s->pre_ltp[i], c = s->pre_ltd[i];
+        for (size_t j = 0; j < cols; j++) {
+            float v = d[j], f;
+            if (job->hidden)
+                f = v > 0.0f ? 0.5f * (a + s->bp_ltp[j])
+                             : third * (c + s->post_ltd[j] + s->bp_ltd[j]);
+            else
+                f = v > 0.0f ? a : 0.5f * (c + s->post_ltd[j]);
+            if (m && !m[j]) f = 1.0f;
+            float out = f * v;
+            if (out != out) out = 0.0f; /* NaN -> 0, as the authors' code */
+            wr[j] += alpha * out;
+        }
+    }
+}
+
+void sbp__spread_mult_apply(const sbp__spread_sums *s, int hidden, const float *dw0,
+                            const unsigned char *mask, float alpha, float *w, sbp__pool *pool)
+{
+    size_t rows = s->rows;
+    apply_job job = {s, hidden, dw0, mask, alpha, w,
+                     (rows + SBP__SPREAD_CHUNKS - 1) / SBP__SPREAD_CHUNKS};
+    sbp__pool_run(pool, apply_rows, &job, (rows + job.chunk_rows - 1) / job.chunk_rows);
+}
+
+unsigned char *sbp__spread_mask(sbp__rng *rng, size_t count, double lambda_p, int *failed)
+{
+    *failed = 0;
+    if (lambda_p >= 1.0) return NULL;
+    unsigned char *m = sbp__malloc(count ? count : 1);
+    if (!m) {
+        *failed = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) m[i] = sbp__rng_double(rng) < lambda_p;
+    return m;
+}

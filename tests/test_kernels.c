@@ -1,0 +1,124 @@
+/* The baseline and AVX2 kernel builds must give identical bits, and the
+ * vector exp must match the scalar one and libm closely. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "rng.h"
+#include "testutil.h"
+#include "vmath.h"
+
+#define N 1037 /* not a multiple of any vector width: exercises the tails */
+
+static void fill(float *x, size_t n, sbp__rng *r, float scale)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)((sbp__rng_double(r) * 2.0 - 1.0) * scale);
+}
+
+static const sbp__kernels *other(void)
+{
+#if defined(SBP_HAVE_AVX2_KERNELS)
+    if (__builtin_cpu_supports("avx2")) return &sbp__kernels_avx2;
+#endif
+    return NULL;
+}
+
+START_TEST(exp_accuracy)
+{
+    double worst = 0;
+    for (float x = -87.0f; x <= 87.0f; x += 0.01f) {
+        double e = exp((double)x);
+        double rel = fabs((double)sbp__expf(x) - e) / e;
+        if (rel > worst) worst = rel;
+    }
+    ck_assert_double_lt(worst, 2e-7);
+    /* saturation instead of overflow or NaN */
+    ck_assert(isfinite(sbp__expf(1000.0f)));
+    ck_assert(sbp__expf(-1000.0f) >= 0.0f);
+    ck_assert_float_eq_tol(sbp__sigma2(0.0f), 0.0f, 1e-7f);
+    ck_assert_float_eq_tol(sbp__sigma2(100.0f), 1.0f, 1e-6f);
+    ck_assert_float_eq_tol(sbp__sigma2(-100.0f), -1.0f, 1e-6f);
+}
+END_TEST
+
+START_TEST(sigma_scalar_equals_vector)
+{
+    sbp__rng r;
+    sbp__rng_init(&r, 1, 0);
+    static float x[N], y[N];
+    fill(x, N, &r, 50.0f);
+    memcpy(y, x, sizeof x);
+    sbp__kernels_base.sigma2(y, N);
+    for (size_t i = 0; i < N; i++) {
+        float want = sbp__sigma2(x[i]);
+        ck_assert_int_eq(memcmp(&want, &y[i], sizeof want), 0);
+    }
+}
+END_TEST
+
+START_TEST(builds_agree_bit_for_bit)
+{
+    const sbp__kernels *k2 = other();
+    if (!k2) {
+        printf("skipped: no second kernel build on this CPU\n");
+        return;
+    }
+    const sbp__kernels *k1 = &sbp__kernels_base;
+    sbp__rng r;
+    sbp__rng_init(&r, 2, 0);
+    static float a[N], b[N], c[N], d[N], e[N], h[N], V1[N], g1[N], s1[N], V2[N], g2[N], s2[N];
+    fill(a, N, &r, 4.0f);
+    fill(b, N, &r, 1.0f);
+    fill(c, N, &r, 1.0f);
+    fill(d, N, &r, 1.0f);
+    fill(h, N, &r, 1.0f);
+    memcpy(e, a, sizeof a);
+    k1->sigma2(a, N);
+    k2->sigma2(e, N);
+    ck_assert_int_eq(memcmp(a, e, sizeof a), 0);
+
+    sbp__lif_consts lc = {0.05f, 0.01f, 5.0f, 0.2f, 0.0f, 0.2f, 0.05f, -0.5f};
+    fill(V1, N, &r, 0.3f);
+    fill(g1, N, &r, 5.0f);
+    memcpy(V2, V1, sizeof V1);
+    memcpy(g2, g1, sizeof g1);
+    for (int step = 1; step <= 100; step++) {
+        k1->lif(&lc, (float)step / 100.0f, V1, g1, h, s1, b, N);
+        k2->lif(&lc, (float)step / 100.0f, V2, g2, h, s2, b, N);
+    }
+    ck_assert_int_eq(memcmp(V1, V2, sizeof V1), 0);
+    ck_assert_int_eq(memcmp(g1, g2, sizeof g1), 0);
+    ck_assert_int_eq(memcmp(s1, s2, sizeof s1), 0);
+
+    /* 3 rows x 101 inputs times a 101 x 7 matrix given transposed */
+    static float out1[21], out2[21];
+    k1->rows_times(b, 3, 101, c, 7, out1);
+    k2->rows_times(b, 3, 101, c, 7, out2);
+    ck_assert_int_eq(memcmp(out1, out2, sizeof out1), 0);
+    /* and a row's result does not depend on the rows beside it */
+    k2->rows_times(b + 101, 1, 101, c, 7, out2);
+    ck_assert_int_eq(memcmp(out1 + 7, out2, 7 * sizeof(float)), 0);
+
+    memcpy(s1, c, sizeof c);
+    memcpy(s2, c, sizeof c);
+    k1->relax_hidden(s1, a, b, d, 17, 61, 0.5f);
+    k2->relax_hidden(s2, a, b, d, 17, 61, 0.5f);
+    ck_assert_int_eq(memcmp(s1, s2, 17 * 61 * sizeof(float)), 0);
+    k1->bias_sigma(s1, a, d, 17, 61);
+    k2->bias_sigma(s2, a, d, 17, 61);
+    ck_assert_int_eq(memcmp(s1, s2, 17 * 61 * sizeof(float)), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, exp_accuracy);
+    tcase_add_test(tc, sigma_scalar_equals_vector);
+    tcase_add_test(tc, builds_agree_bit_for_bit);
+    suite_add_tcase(s, tc);
+    return sbp_test_run(s);
+}
