@@ -160,6 +160,16 @@ n_lines=$(printf '%s\n' "$err" | wc -l)
 expect 1 "train --save (model files not supported yet)" train --save "$TMP/m.sbp" && contains "--save" "$err" "--save error names the option"
 expect 1 "eval --load (model files not supported yet)" eval --load "$TMP/m.sbp"
 expect 1 "bench frobnicate (unknown benchmark)" bench frobnicate
+if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
+    if expect 0 "bench relax on 100 samples" bench relax --train-limit 100 --data "$SBP_SOURCE_DIR/data/mnist"; then
+        contains "GFLOP/s" "$out" "bench relax prints GFLOP/s"
+        contains "per 60000-sample epoch" "$out" "bench relax prints seconds per epoch"
+    fi
+    if expect 0 "bench relax --json" bench relax --train-limit 100 --json --data "$SBP_SOURCE_DIR/data/mnist" && [ -n "$PY" ]; then
+        printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["fast_seconds"] > 0 and d["naive_seconds"] > 0' \
+            && ok "bench relax --json is valid JSON with timings" || fail "bench relax --json" "$out"
+    fi
+fi
 
 # --- info --------------------------------------------------------------------
 if expect 0 "sbp info" info; then

@@ -137,8 +137,11 @@ START_TEST(split_and_subset)
     float xv2[5];
     ck_assert_int_eq(sbp_dataset_batch(va2, 0, 5, xv2, NULL, NULL), SBP_OK);
     ck_assert_int_eq(memcmp(xv, xv2, sizeof xv), 0); /* same seed, same split */
-    ck_assert_int_eq(sbp_dataset_split(ds, 0, 3, &tr2, &va2), SBP_E_RANGE);
-    ck_assert_int_eq(sbp_dataset_split(ds, 20, 3, &tr2, &va2), SBP_E_RANGE);
+    sbp_dataset *tr3, *va3;
+    ck_assert_int_eq(sbp_dataset_split(ds, 0, 3, &tr3, &va3), SBP_E_RANGE);
+    ck_assert_ptr_null(tr3);
+    ck_assert_ptr_null(va3);
+    ck_assert_int_eq(sbp_dataset_split(ds, 20, 3, &tr3, &va3), SBP_E_RANGE);
     ck_assert_int_eq(sbp_dataset_subset(ds, 4, 3, &sub), SBP_OK);
     float xs[3];
     ck_assert_int_eq(sbp_dataset_batch(sub, 0, 3, xs, NULL, NULL), SBP_OK);
