@@ -4,9 +4,9 @@
  * free relaxation (s0, saved as the new homeostatic state), a nudged
  * relaxation (s_beta), then bias and weight updates with the chosen base
  * rule and, where a spread rule is attached and enabled, the multiplicative
- * SBP operator. V, g, h (and STP state) persist across batches and epochs
- * like in the authors' code; evaluation runs on a copy so that it never
- * disturbs training.
+ * SBP operator. V, g and h persist across batches and epochs like in the
+ * authors' code; evaluation runs on a copy so that it never disturbs
+ * training.
  *
  * Differences from the authors' MATLAB that do not change the mathematics:
  * the input product s0 W0 is computed once per batch (the input is clamped
@@ -39,7 +39,7 @@ typedef struct rl_layer {
     float *wt;  /* W_{l-1} transposed (l >= 2), refreshed per batch */
     /* projection into this layer */
     float alpha;
-    float *dw;  /* base change (only with an enabled spread) */
+    float *dw;  /* base change (only when some projection has the operator) */
     sbp__spread spread;
     sbp__spread_sums sums;
     unsigned char *mask;
@@ -79,10 +79,26 @@ static double default_rate(size_t proj, size_t n_proj)
     return proj == 1 ? 0.4 : 0.1;
 }
 
+/* The model fixes its activations: sigma2 for hidden layers, ReLU for the
+ * output in the relaxation. */
 static void relax_defaults(sbp_net *net)
 {
     if (isnan(sbp__pv(net->params, SBP_NET_OUTPUT_ACTIVATION)))
         net->params[sbp__param_slot(SBP_NET_OUTPUT_ACTIVATION)] = SBP_ACT_RELU;
+}
+
+static sbp_status check_activations(sbp_net *net)
+{
+    double out = sbp__net_param(net, SBP_NET_OUTPUT_ACTIVATION);
+    SBP_RETURN_IF(out != SBP_ACT_RELU, net->errmsg, SBP_E_UNSUPPORTED,
+                  "the relax engine's output activation is ReLU (net.output_activation)");
+    for (size_t l = 1; l + 1 < net->n_layers; l++) {
+        double a = sbp__layer_param(net, l, SBP_LAYER_ACTIVATION);
+        SBP_RETURN_IF(!isnan(a) && a != SBP_ACT_SCALED_SIGMOID, net->errmsg, SBP_E_UNSUPPORTED,
+                      "the relax engine's hidden activation is the scaled sigmoid "
+                      "(layer %zu has another layer.activation)", l);
+    }
+    return SBP_OK;
 }
 
 static void free_layer(rl_layer *r)
@@ -150,6 +166,7 @@ static sbp_status load_constants(sbp_net *net, relax_state *st)
 
 static sbp_status relax_init(sbp_net *net)
 {
+    SBP_TRY(check_activations(net));
     relax_state *st = sbp__calloc(1, sizeof *st);
     if (!st) return sbp__fail(net->errmsg, SBP_E_NOMEM, "out of memory");
     net->state = st;
