@@ -171,6 +171,27 @@ if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
     fi
 fi
 
+# --- experiment --resume: split runs merge without training -------------------
+if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
+    d="$SBP_SOURCE_DIR/data/mnist"
+    common=(--epochs 2 --train-limit 100 --test-limit 50 --data "$d" --variants baseline,sbp --quiet)
+    if expect 0 "experiment seeds 0,1" experiment --seeds 0,1 --out "$TMP/xa" "${common[@]}" &&
+       expect 0 "experiment seed 2" experiment --seeds 2 --out "$TMP/xb" "${common[@]}"; then
+        mkdir -p "$TMP/xc"
+        { cat "$TMP/xa/curves.csv"; tail -n +2 "$TMP/xb/curves.csv"; } > "$TMP/xc/curves.csv"
+        cp "$TMP/xc/curves.csv" "$TMP/merged.csv"
+        if expect 0 "experiment --resume over merged runs" experiment --seeds 0,1,2 --out "$TMP/xc" --resume "${common[@]}"; then
+            [ "$(sort "$TMP/xc/curves.csv")" = "$(sort "$TMP/merged.csv")" ] \
+                && ok "--resume trains nothing when every run is complete" \
+                || fail "--resume rewrote runs" "$(diff "$TMP/xc/curves.csv" "$TMP/merged.csv")"
+            contains "| 3 |" "$(cat "$TMP/xc/summary.md")" "summary covers 3 seeds"
+        fi
+        printf '0,baseline,1,0.5,oops,1.0\n' >> "$TMP/xc/curves.csv"
+        expect 1 "--resume on a malformed curves.csv" experiment --seeds 0 --out "$TMP/xc" --resume "${common[@]}" &&
+            contains "not a curves.csv row" "$err" "malformed row is named"
+    fi
+fi
+
 # --- info --------------------------------------------------------------------
 if expect 0 "sbp info" info; then
     contains "$version" "$out" "info prints the version"

@@ -209,6 +209,7 @@ enum opt_id {
     OPT_OUT,
     OPT_SAVE,
     OPT_LOAD,
+    OPT_RESUME,
     OPT__COUNT
 };
 
@@ -257,6 +258,8 @@ static const opt_def options[OPT__COUNT] = {
                   NULL, 0},
     [OPT_LOAD] = {"load", "FILE",
                   "model file to evaluate (required; not supported yet by this build)", NULL, 0},
+    [OPT_RESUME] = {"resume", NULL,
+                    "keep the complete runs found in DIR/curves.csv; run only the others", NULL, 0},
 };
 
 /* Parsed command line of one command. */
@@ -1299,6 +1302,16 @@ static epoch_rec *run_rec(experiment *x, size_t s, size_t v)
     return x->rec + (s * x->n_vars + v) * x->cfg.epochs;
 }
 
+static void write_csv_row(FILE *f, uint64_t seed, const char *name, size_t e,
+                          const epoch_rec *r)
+{
+    fprintf(f, "%" PRIu64 ",%s,%zu,", seed, name, e);
+    if (isfinite(r->train_error)) fprintf(f, "%.10g", r->train_error);
+    fprintf(f, ",");
+    if (isfinite(r->test_error)) fprintf(f, "%.10g", r->test_error);
+    fprintf(f, ",%.3f\n", r->seconds);
+}
+
 static void experiment_epoch_out(void *user, size_t e, size_t epochs, const epoch_rec *r)
 {
     experiment *x = user;
@@ -1308,11 +1321,7 @@ static void experiment_epoch_out(void *user, size_t e, size_t epochs, const epoc
     print_epoch_human(stdout, e, epochs, r);
     fflush(stdout);
     if (x->csv) {
-        fprintf(x->csv, "%" PRIu64 ",%s,%zu,", seed, v->name, e);
-        if (isfinite(r->train_error)) fprintf(x->csv, "%.10g", r->train_error);
-        fprintf(x->csv, ",");
-        if (isfinite(r->test_error)) fprintf(x->csv, "%.10g", r->test_error);
-        fprintf(x->csv, ",%.3f\n", r->seconds);
+        write_csv_row(x->csv, seed, v->name, e, r);
         if (fflush(x->csv) != 0) x->csv_failed = 1;
     }
 }
@@ -1673,6 +1682,89 @@ static int parse_variants(const char *s, experiment *x)
     return 0;
 }
 
+static void write_run_rows(experiment *x, size_t s, size_t v)
+{
+    const epoch_rec *rec = run_rec(x, s, v);
+    for (size_t e = 0; e < x->n_done[s * x->n_vars + v]; e++)
+        write_csv_row(x->csv, x->seeds[s], x->vars[v]->name, e + 1, &rec[e]);
+}
+
+/* --resume: reads an earlier curves.csv and keeps the runs (seed, variant)
+ * of this experiment that have all its epochs; the rest run again. Rows of
+ * other seeds, variants or epochs beyond --epochs are dropped. Several
+ * experiments' curves.csv files concatenated (one header) can be summarised
+ * this way without training anything. */
+static int resume_runs(experiment *x, const char *path, size_t *kept)
+{
+    *kept = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT) return 0; /* nothing to resume */
+        return fail("--resume: cannot read '%s': %s", path, strerror(errno));
+    }
+    char line[512];
+    size_t lineno = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (strncmp(line, "seed,", 5) == 0) continue; /* a header, possibly repeated */
+        /* seed,variant,epoch,train_error,test_error,seconds; an empty
+         * error field means "not measured" */
+        char *field[6];
+        size_t nf = 0;
+        char *p = line;
+        line[strcspn(line, "\r\n")] = '\0';
+        while (nf < 6) {
+            field[nf++] = p;
+            char *comma = strchr(p, ',');
+            if (!comma) break;
+            *comma = '\0';
+            p = comma + 1;
+        }
+        char *end;
+        errno = 0;
+        unsigned long long seed = nf == 6 ? strtoull(field[0], &end, 10) : 0;
+        int bad = nf != 6 || errno || *end;
+        size_t epoch = bad ? 0 : (size_t)strtoull(field[2], &end, 10);
+        bad = bad || *end;
+        double err[2], secs = bad ? 0 : strtod(field[5], &end);
+        bad = bad || *end;
+        for (int k = 0; k < 2 && !bad; k++) {
+            err[k] = *field[3 + k] ? strtod(field[3 + k], &end) : NAN;
+            bad = *field[3 + k] && *end;
+        }
+        if (bad) {
+            rc = fail("--resume: %s line %zu is not a curves.csv row", path, lineno);
+            break;
+        }
+        const char *vname = field[1];
+        int v = find_variant(x, vname);
+        size_t s = 0;
+        while (s < x->n_seeds && x->seeds[s] != seed) s++;
+        if (v < 0 || s == x->n_seeds || epoch < 1 || epoch > x->cfg.epochs) continue;
+        size_t i = s * x->n_vars + (size_t)v;
+        if (epoch != x->n_done[i] + 1) continue; /* out of order or repeated: ignore */
+        epoch_rec *r = &run_rec(x, s, (size_t)v)[epoch - 1];
+        r->train_error = err[0];
+        r->test_error = err[1];
+        r->seconds = secs;
+        x->n_done[i] = epoch;
+        x->run_seconds[i] += secs;
+    }
+    fclose(f);
+    if (rc) return rc;
+    /* runs that stopped part way are run again from the start */
+    for (size_t i = 0; i < x->n_seeds * x->n_vars; i++) {
+        if (x->n_done[i] == x->cfg.epochs)
+            (*kept)++;
+        else {
+            x->n_done[i] = 0;
+            x->run_seconds[i] = 0.0;
+        }
+    }
+    return 0;
+}
+
 static int cmd_experiment(const command *cmd, const args *a)
 {
     (void)cmd;
@@ -1733,13 +1825,20 @@ static int cmd_experiment(const command *cmd, const args *a)
     if ((rc = mkdir_p(x->out_dir))) goto done;
     char path[PATH_BUF];
     if ((rc = out_path(x, "curves.csv", path, sizeof path))) goto done;
+    size_t kept = 0;
+    if (a->given[OPT_RESUME] && (rc = resume_runs(x, path, &kept))) goto done;
     x->csv = fopen(path, "w");
     if (!x->csv) {
         rc = fail("cannot write '%s': %s", path, strerror(errno));
         goto done;
     }
     fprintf(x->csv, "seed,variant,epoch,train_error,test_error,seconds\n");
+    /* complete runs kept by --resume go first, as they were */
+    for (size_t s = 0; s < x->n_seeds; s++)
+        for (size_t v = 0; v < x->n_vars; v++)
+            if (x->n_done[s * x->n_vars + v] == x->cfg.epochs) write_run_rows(x, s, v);
     fflush(x->csv);
+    if (kept) note(x->cfg.quiet, "--resume: kept %zu complete runs from %s", kept, path);
 
     if ((rc = load_mnist(&x->dd, x->cfg.train_limit, x->cfg.test_limit, x->cfg.quiet, &train,
                          &test)))
@@ -1750,6 +1849,7 @@ static int cmd_experiment(const command *cmd, const args *a)
     tool_interrupt_install();
     for (size_t s = 0; s < x->n_seeds && !rc; s++) {
         for (size_t v = 0; v < x->n_vars && !rc; v++) {
+            if (x->n_done[s * x->n_vars + v] == x->cfg.epochs) continue; /* kept by --resume */
             run_cfg *c = &x->cfg;
             c->sbp_on = x->vars[v]->sbp_on;
             c->base_rule = c->engine == SBP_ENGINE_RELAX ? x->vars[v]->base_rule : 0;
@@ -1871,8 +1971,8 @@ static const int eval_opts[] = {OPT_LOAD, OPT_TASK,  OPT_DATA, OPT_TEST_LIMIT,
 static const int experiment_opts[] = {OPT_TASK,       OPT_MODEL,      OPT_SEEDS,  OPT_EPOCHS,
                                       OPT_OUT,        OPT_VARIANTS,   OPT_HIDDEN, OPT_DATA,
                                       OPT_TRAIN_LIMIT, OPT_TEST_LIMIT, OPT_BATCH, OPT_THREADS,
-                                      OPT_SHUFFLE,    OPT_SET,        OPT_QUIET,  OPT_HELP,
-                                      -1};
+                                      OPT_SHUFFLE,    OPT_SET,        OPT_RESUME, OPT_QUIET,
+                                      OPT_HELP,       -1};
 static const int bench_opts[] = {OPT_DATA, OPT_TRAIN_LIMIT, OPT_THREADS, OPT_JSON, OPT_HELP, -1};
 
 static const command commands[] = {
@@ -1942,7 +2042,12 @@ static const command commands[] = {
      "               the paper's numbers; the exact command line\n"
      "  curves.svg   test error (%) per epoch: mean over seeds, min..max band\n"
      "Ctrl-C stops the current run and writes the summary of what completed\n"
-     "(exit 130).\n",
+     "(exit 130).\n"
+     "--resume keeps the runs that DIR/curves.csv already holds complete (all\n"
+     "--epochs epochs of a seed and variant of this experiment) and runs only\n"
+     "the others; partial runs start again. Concatenating the curves.csv of\n"
+     "several experiments (e.g. seeds run in separate processes) into DIR and\n"
+     "running with --resume summarises them without training.\n",
      experiment_opts, 0, 0, cmd_experiment},
     {"bench", "[NAME]", "run benchmarks: measured speed figures",
      "Runs the named benchmark, or all of them, and prints measured figures\n"
