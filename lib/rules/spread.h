@@ -70,6 +70,24 @@ void sbp__spread_mult_backward(const sbp__spread *p, const sbp__spread_sums *nex
 void sbp__spread_mult_apply(const sbp__spread_sums *s, int hidden, const float *dw0,
                             const unsigned char *mask, float alpha, float *w, sbp__pool *pool);
 
+/* Additive form (model.md 2a), for hidden neurons j = 0..n-1 with k output
+ * synapses each: S_j = sum_k omega_jk dB_jk, omega by retro_weight
+ * (uniform 1, efficacy |B_jk|, signed B_jk, random R_jk), then
+ * dA_ij += lambda_f S_j e_i M_ij for the m inputs i (e: presynaptic
+ * eligibility, M: mask, NULL = all ones). With split_ltp_ltd the LTP part
+ * S+ (from dB > 0) and the LTD part S- (from dB < 0) are kept apart and a
+ * synapse whose own change dA_ij is already positive receives only S+, a
+ * negative one only S-, a zero one both: the spread then never flips the
+ * sign of an existing change.
+ * sbp__spread_add_signal computes S+ (n) and S- (n); R may be NULL unless
+ * retro_weight is random. */
+void sbp__spread_add_signal(const sbp__spread *p, const float *dB, const float *B,
+                            const float *R, size_t n, size_t k, float *s_plus, float *s_minus);
+/* dA (m x n) += lambda_f (S+ + S-) e M as described above. */
+void sbp__spread_add_apply(const sbp__spread *p, const float *s_plus, const float *s_minus,
+                           const float *e, size_t m, size_t n, const unsigned char *mask,
+                           float *dA);
+
 /* Draws a fixed 0/1 mask of density lambda_p (returns NULL when lambda_p
  * is 1: no mask needed; *failed set on allocation failure). */
 unsigned char *sbp__spread_mask(sbp__rng *rng, size_t count, double lambda_p, int *failed);

@@ -1,0 +1,29 @@
+/* Spike encoders: turn a sample's features in [0,1] into input spikes
+ * step by step (model.md 3). Each encoder draws from the generator it is
+ * given, which the engine seeds per sample, so encodings do not depend on
+ * threads. */
+#ifndef SBP_ENCODE_H
+#define SBP_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+
+typedef struct sbp__encoder {
+    int kind;        /* sbp_encoder */
+    float max_rate;  /* Hz, Poisson: rate of a feature of value 1 */
+    float dt;        /* ms per step */
+    size_t steps;    /* steps per sample */
+} sbp__encoder;
+
+/* Indices of the inputs that spike at step t (0-based) of a sample with
+ * features x (d), written to out (capacity d); returns their count.
+ * Poisson/Bernoulli: x_i * max_rate * dt / 1000 per step, independent.
+ * Latency: one spike at step floor((1 - x_i) * (steps - 1)) for x_i > 0.
+ * Events: x holds per-step counts laid out step-major (steps x d); every
+ * input with a count > 0 at step t spikes once. */
+size_t sbp__encode_step(const sbp__encoder *e, const float *x, size_t d, size_t t,
+                        sbp__rng *rng, uint32_t *out);
+
+#endif
