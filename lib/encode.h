@@ -18,12 +18,20 @@ typedef struct sbp__encoder {
 } sbp__encoder;
 
 /* Indices of the inputs that spike at step t (0-based) of a sample with
- * features x (d), written to out (capacity d); returns their count.
- * Poisson/Bernoulli: x_i * max_rate * dt / 1000 per step, independent.
- * Latency: one spike at step floor((1 - x_i) * (steps - 1)) for x_i > 0.
+ * features x (d), written to out (capacity d) in ascending order; returns
+ * their count.
+ * Poisson/Bernoulli: x_i * max_rate * dt / 1000 per step, independent;
+ * one draw from rng per input with x_i > 0, none for the others.
+ * Latency: one spike at step floor((1 - x_i) * (steps - 1)) for x_i > 0
+ * (x_i >= 1: step 0); rng is not used and may be NULL.
  * Events: x holds per-step counts laid out step-major (steps x d); every
- * input with a count > 0 at step t spikes once. */
+ * input with a count > 0 at step t spikes once (t >= steps: none); rng may
+ * be NULL. */
 size_t sbp__encode_step(const sbp__encoder *e, const float *x, size_t d, size_t t,
                         sbp__rng *rng, uint32_t *out);
+
+/* Fills *out from a parameter values array (SBP_SPIKE_ENCODER, _MAX_RATE,
+ * _DT, _STEPS; NULL: the table's defaults). The caller validates. */
+void sbp__encoder_from_params(const double *values, sbp__encoder *out);
 
 #endif

@@ -7,6 +7,7 @@ const sbp__engine_ops *sbp__engine_lookup(sbp_engine engine)
     case SBP_ENGINE_RELAX:
         return &sbp__relax_ops;
     case SBP_ENGINE_SPIKE:
+        return &sbp__spike_ops;
     case SBP_ENGINE_ANN:
     case SBP_ENGINE_RBM:
         return NULL; /* not yet implemented: calls report SBP_E_UNSUPPORTED */

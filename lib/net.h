@@ -52,6 +52,7 @@ struct sbp__engine_ops {
 };
 
 extern const sbp__engine_ops sbp__relax_ops;
+extern const sbp__engine_ops sbp__spike_ops;
 
 /* The engine table: NULL for engines not compiled in. */
 const sbp__engine_ops *sbp__engine_lookup(sbp_engine engine);

@@ -74,13 +74,16 @@ void sbp__spread_mult_apply(const sbp__spread_sums *s, int hidden, const float *
  * synapses each: S_j = sum_k omega_jk dB_jk, omega by retro_weight
  * (uniform 1, efficacy |B_jk|, signed B_jk, random R_jk), then
  * dA_ij += lambda_f S_j e_i M_ij for the m inputs i (e: presynaptic
- * eligibility, M: mask, NULL = all ones). With split_ltp_ltd the LTP part
- * S+ (from dB > 0) and the LTD part S- (from dB < 0) are kept apart and a
- * synapse whose own change dA_ij is already positive receives only S+, a
- * negative one only S-, a zero one both: the spread then never flips the
- * sign of an existing change.
+ * eligibility >= 0, M: mask, NULL = all ones). With split_ltp_ltd the LTP
+ * part S+ (the terms omega_jk dB_jk > 0: from dB > 0 when omega >= 0) and
+ * the LTD part S- (the terms < 0) are kept apart and a synapse whose own
+ * change dA_ij is already positive receives only S+, a negative one only
+ * S-, a zero one both: the spread then never flips the sign of an existing
+ * change. Without split, S+ holds the whole S_j and S- is 0.
  * sbp__spread_add_signal computes S+ (n) and S- (n); R may be NULL unless
- * retro_weight is random. */
+ * retro_weight is random (NULL then counts as all ones).
+ * Neither function reads p->enabled: callers skip both when p->enabled is
+ * 0, which leaves dA unchanged (the exact ablation). */
 void sbp__spread_add_signal(const sbp__spread *p, const float *dB, const float *B,
                             const float *R, size_t n, size_t k, float *s_plus, float *s_minus);
 /* dA (m x n) += lambda_f (S+ + S-) e M as described above. */
