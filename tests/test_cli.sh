@@ -113,8 +113,13 @@ for o in --task --model --sbp --rule --epochs --seed --hidden --data --train-lim
     contains "$o" "$out" "train --help documents $o"
 done
 run help experiment
-for o in --seeds --variants --out --epochs --train-limit --test-limit --data --set; do
+for o in --seeds --variants --out --epochs --train-limit --test-limit --data --set --grid \
+    --grid-values --val; do
     contains "$o" "$out" "experiment --help documents $o"
+done
+run help bench
+for o in relax spike --train-limit --threads --sbp --json; do
+    contains "$o" "$out" "bench --help documents $o"
 done
 
 # --- usage errors (exit 2, one line naming the argument) ------------------
@@ -150,6 +155,14 @@ expect 2 "experiment without --out" experiment
 expect 2 "experiment --variants baseline,foo" experiment --out "$TMP/x" --variants baseline,foo
 expect 2 "experiment --seeds 1,1" experiment --out "$TMP/x" --seeds 1,1
 expect 2 "experiment --seeds 1,-2" experiment --out "$TMP/x" --seeds 1,-2
+expect 2 "experiment --grid foo" experiment --out "$TMP/x" --grid foo && contains "--grid" "$err" "bad --grid is named"
+expect 2 "experiment --grid-values without --grid" experiment --out "$TMP/x" --grid-values 0.1
+expect 2 "experiment --grid lambda --grid-values 0.1,0.1" experiment --out "$TMP/x" --grid lambda --grid-values 0.1,0.1
+expect 2 "experiment --grid lambda --grid-values 0,1" experiment --out "$TMP/x" --grid lambda --grid-values 0,1
+expect 2 "experiment --grid lambda --variants sbp" experiment --out "$TMP/x" --grid lambda --variants sbp
+expect 2 "experiment --grid lambda --test-limit 5 (never the test set)" experiment --out "$TMP/x" --grid lambda --test-limit 5
+expect 2 "experiment --grid lambda --set spread.lambda_p=0.5" experiment --out "$TMP/x" --grid lambda --set spread.lambda_p=0.5
+expect 2 "bench relax --sbp maybe" bench relax --sbp maybe
 
 # --- failures (exit 1) -----------------------------------------------------
 expect 1 "train --data /nonexistent" train --data /nonexistent/mnist && contains "/nonexistent/mnist" "$err" "missing data directory is named"
@@ -169,6 +182,74 @@ if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
         printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["fast_seconds"] > 0 and d["naive_seconds"] > 0' \
             && ok "bench relax --json is valid JSON with timings" || fail "bench relax --json" "$out"
     fi
+fi
+
+run info --json
+spike_available=no
+case $out in *'"spike":true'*) spike_available=yes ;; esac
+if [ "$spike_available" = yes ] && [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
+    # A smoke test only: timings are never asserted (bench/README.md).
+    if expect 0 "bench spike on 20 samples" bench spike --train-limit 20 --data "$SBP_SOURCE_DIR/data/mnist"; then
+        contains "samples/s" "$out" "bench spike prints samples/s"
+        contains "input-rate scaling" "$out" "bench spike prints the input-rate table"
+        contains "400 Hz" "$out" "bench spike sweeps up to 400 Hz"
+    fi
+    if expect 0 "bench spike --json --sbp off" bench spike --train-limit 20 --sbp off --json --data "$SBP_SOURCE_DIR/data/mnist" && [ -n "$PY" ]; then
+        printf '%s' "$out" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["benchmark"] == "spike" and d["samples"] == 20 and d["sbp"] is False
+assert d["samples_per_second"] > 0 and d["events_per_second"] is None
+assert [r["max_rate"] for r in d["rates"]] == [25, 50, 100, 200, 400]
+assert all(r["seconds"] > 0 for r in d["rates"])' \
+            && ok "bench spike --json is valid JSON with the rate table" || fail "bench spike --json" "$out"
+    fi
+    if [ -x "$BUILD/bench/spike-events" ]; then
+        if out=$(SBP_DATA= "$BUILD/bench/spike-events" --train-limit 20 --data "$SBP_SOURCE_DIR/data/mnist" 2>&1); then
+            contains "events/s" "$out" "bench/spike-events prints events/s"
+        else
+            fail "bench/spike-events --train-limit 20" "$out"
+        fi
+    fi
+
+    # --grid lambda on a tiny subset: 2 x 2 cells, one seed, one epoch.
+    grid=$TMP/grid
+    if expect 0 "experiment --grid lambda, 2x2, spike" experiment --grid lambda --model spike \
+        --grid-values 1.0,0.1 --seeds 3 --epochs 1 --train-limit 200 --val 100 \
+        --data "$SBP_SOURCE_DIR/data/mnist" --out "$grid" --quiet; then
+        contains "wrote $grid/grid.csv" "$out" "grid names the files written"
+        contains "val error" "$out" "grid prints validation errors"
+        if [ -f "$grid/grid.csv" ]; then
+            [ "$(head -n 1 "$grid/grid.csv")" = "lambda_p,lambda_f,seed,val_accuracy" ] \
+                && ok "grid.csv header" || fail "grid.csv header" "$(head -n 1 "$grid/grid.csv")"
+            cells=$(tail -n +2 "$grid/grid.csv" | cut -d, -f1,2,3 | sort | tr '\n' ' ')
+            [ "$cells" = "0.1,0.1,3 0.1,1,3 1,0.1,3 1,1,3 " ] \
+                && ok "grid.csv has the 4 cells" || fail "grid.csv has the 4 cells" "$cells"
+        else
+            fail "grid.csv written"
+        fi
+        if [ -f "$grid/grid.md" ]; then
+            g=$(cat "$grid/grid.md")
+            contains "the test set is not used" "$g" "grid.md says the test set is not used"
+            contains "100 form the validation set" "$g" "grid.md names the validation split"
+            contains "Best cell" "$g" "grid.md names the best cell"
+        else
+            fail "grid.md written"
+        fi
+        if [ -f "$grid/grid.svg" ] && [ -n "$PY" ]; then
+            "$PY" -c '
+import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1])
+texts = [t.firstChild.data for t in d.getElementsByTagName("text") if t.firstChild]
+assert "validation accuracy (%)" in texts and any("lambda_f" in t for t in texts), texts
+assert len(d.getElementsByTagName("rect")) >= 4 + 2' "$grid/grid.svg" \
+                && ok "grid.svg is a well-formed heat map with labels" || fail "grid.svg is a well-formed heat map"
+        elif [ ! -f "$grid/grid.svg" ]; then
+            fail "grid.svg written"
+        fi
+    fi
+else
+    skip "bench spike and the spike grid (spike engine or data/mnist not available)"
 fi
 
 # --- experiment --resume: split runs merge without training -------------------

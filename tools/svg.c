@@ -1,4 +1,4 @@
-/* A tiny SVG line-plot writer (see svg.h). */
+/* A tiny SVG writer: line plots and heat maps (see svg.h). */
 #include "svg.h"
 
 #include <math.h>
@@ -225,5 +225,150 @@ int svg_write_plot(FILE *f, const svg_plot *plot, const svg_series *series, size
     fputs("</svg>\n", f);
 #undef PX
 #undef PY
+    return ferror(f) ? -1 : 0;
+}
+
+/* Sequential colour scale (viridis, sampled at five stops), t in [0, 1]. */
+static void scale_color(double t, int rgb[3])
+{
+    static const double stops[5][3] = {
+        {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37},
+    };
+    if (!(t >= 0.0)) t = 0.0;
+    if (t > 1.0) t = 1.0;
+    double pos = t * 4.0;
+    int i = (int)pos;
+    if (i > 3) i = 3;
+    double u = pos - (double)i;
+    for (int c = 0; c < 3; c++)
+        rgb[c] = (int)lround(stops[i][c] + u * (stops[i + 1][c] - stops[i][c]));
+}
+
+int svg_write_heatmap(FILE *f, const svg_heatmap *h)
+{
+    if (!h || h->nx == 0 || h->ny == 0 || !h->z) return -1;
+    double z_lo = INFINITY, z_hi = -INFINITY;
+    for (size_t i = 0; i < h->nx * h->ny; i++) widen(h->z[i], &z_lo, &z_hi);
+    int W = h->width > 0 ? h->width : 720;
+    int H = h->height > 0 ? h->height : 560;
+    const double left = 90, right = 140, top = 46, bottom = h->note ? 78 : 60;
+    double pw = W - left - right, ph = H - top - bottom;
+    if (pw < 50) pw = 50;
+    if (ph < 50) ph = 50;
+    double cw = pw / (double)h->nx, ch = ph / (double)h->ny;
+    int dec = h->decimals >= 0 ? h->decimals : 0;
+
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+            W, H, W, H);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
+    if (h->title) {
+        fprintf(f, "<text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
+                left + pw / 2);
+        put_escaped(f, h->title);
+        fputs("</text>\n", f);
+    }
+
+    /* Cells, row 0 at the bottom, with their values. */
+    for (size_t r = 0; r < h->ny; r++) {
+        for (size_t c = 0; c < h->nx; c++) {
+            double v = h->z[r * h->nx + c];
+            double x = left + cw * (double)c, y = top + ph - ch * (double)(r + 1);
+            int rgb[3] = {200, 200, 200};
+            int finite = isfinite(v);
+            double t = 0.5;
+            if (finite) {
+                t = z_hi > z_lo ? (v - z_lo) / (z_hi - z_lo) : 0.5;
+                scale_color(t, rgb);
+            }
+            fprintf(f,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "fill=\"rgb(%d,%d,%d)\" stroke=\"white\" stroke-width=\"1\"/>\n",
+                    x, y, cw, ch, rgb[0], rgb[1], rgb[2]);
+            fprintf(f,
+                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\" "
+                    "fill=\"%s\">",
+                    x + cw / 2, y + ch / 2 + 5, finite && t < 0.6 ? "white" : "black");
+            if (finite)
+                fprintf(f, "%.*f", dec, v);
+            else
+                fputs("n/a", f);
+            fputs("</text>\n", f);
+        }
+    }
+    fprintf(f,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+            "stroke=\"#333\" stroke-width=\"1\"/>\n",
+            left, top, pw, ph);
+
+    /* Column and row values, axis labels. */
+    fputs("<g fill=\"#333\">\n", f);
+    for (size_t c = 0; c < h->nx; c++)
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n",
+                left + cw * ((double)c + 0.5), top + ph + 16, h->x_values ? h->x_values[c] : (double)c);
+    for (size_t r = 0; r < h->ny; r++)
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", left - 6,
+                top + ph - ch * ((double)r + 0.5) + 4, h->y_values ? h->y_values[r] : (double)r);
+    fputs("</g>\n", f);
+    if (h->x_label) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + pw / 2,
+                top + ph + 38);
+        put_escaped(f, h->x_label);
+        fputs("</text>\n", f);
+    }
+    if (h->y_label) {
+        fprintf(f,
+                "<text x=\"24\" y=\"%.1f\" text-anchor=\"middle\" "
+                "transform=\"rotate(-90 24 %.1f)\">",
+                top + ph / 2, top + ph / 2);
+        put_escaped(f, h->y_label);
+        fputs("</text>\n", f);
+    }
+    if (h->note) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\">", left,
+                top + ph + 60);
+        put_escaped(f, h->note);
+        fputs("</text>\n", f);
+    }
+
+    /* Colour bar: a vertical gradient from z_lo (bottom) to z_hi (top). */
+    double bx = left + pw + 30, bw = 20;
+    fputs("<defs><linearGradient id=\"scale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">\n", f);
+    for (int i = 0; i <= 8; i++) {
+        int rgb[3];
+        scale_color(i / 8.0, rgb);
+        fprintf(f, "<stop offset=\"%.3f\" stop-color=\"rgb(%d,%d,%d)\"/>\n", i / 8.0, rgb[0],
+                rgb[1], rgb[2]);
+    }
+    fputs("</linearGradient></defs>\n", f);
+    fprintf(f,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"url(#scale)\" "
+            "stroke=\"#333\" stroke-width=\"1\"/>\n",
+            bx, top, bw, ph);
+    if (isfinite(z_lo)) {
+        int ticks = z_hi > z_lo ? 4 : 0;
+        fputs("<g fill=\"#333\">\n", f);
+        for (int i = 0; i <= ticks; i++) {
+            double v = ticks ? z_lo + (z_hi - z_lo) * i / ticks : z_lo;
+            double y = ticks ? top + ph - ph * i / ticks : top + ph / 2;
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+                    bx + bw, y, bx + bw + 4, y);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%.*f</text>\n", bx + bw + 7, y + 4, dec, v);
+        }
+        fputs("</g>\n", f);
+    }
+    if (h->value_label) {
+        double lx = bx + bw + 62;
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "transform=\"rotate(-90 %.1f %.1f)\">",
+                lx, top + ph / 2, lx, top + ph / 2);
+        put_escaped(f, h->value_label);
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n", f);
     return ferror(f) ? -1 : 0;
 }
