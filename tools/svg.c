@@ -31,6 +31,34 @@ typedef struct axis {
 
 /* Chooses a tick step of 1, 2 or 5 times a power of ten giving at most
  * about `max_ticks` intervals, and widens [lo, hi] to whole steps. */
+/* Axis labels and the note under a plot area at (left, top, pw x ph); the
+ * offsets place them below (x label, note) and left of (y label) the area. */
+static void put_labels(FILE *f, const char *x_label, const char *y_label, const char *note,
+                       double left, double top, double pw, double ph, double x_below,
+                       double y_left, double note_below)
+{
+    if (x_label) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + pw / 2,
+                top + ph + x_below);
+        put_escaped(f, x_label);
+        fputs("</text>\n", f);
+    }
+    if (y_label) {
+        fprintf(f,
+                "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "transform=\"rotate(-90 %.0f %.1f)\">",
+                y_left, top + ph / 2, y_left, top + ph / 2);
+        put_escaped(f, y_label);
+        fputs("</text>\n", f);
+    }
+    if (note) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\">", left,
+                top + ph + note_below);
+        put_escaped(f, note);
+        fputs("</text>\n", f);
+    }
+}
+
 static axis nice_axis(double lo, double hi, int max_ticks, int integer)
 {
     axis a;
@@ -124,26 +152,7 @@ int svg_write_plot(FILE *f, const svg_plot *plot, const svg_series *series, size
             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
             "stroke=\"#333\" stroke-width=\"1\"/>\n",
             left, top, pw, ph);
-    if (plot->x_label) {
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + pw / 2,
-                top + ph + 36);
-        put_escaped(f, plot->x_label);
-        fputs("</text>\n", f);
-    }
-    if (plot->y_label) {
-        fprintf(f,
-                "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" "
-                "transform=\"rotate(-90 18 %.1f)\">",
-                top + ph / 2, top + ph / 2);
-        put_escaped(f, plot->y_label);
-        fputs("</text>\n", f);
-    }
-    if (plot->note) {
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\">", left,
-                top + ph + 56);
-        put_escaped(f, plot->note);
-        fputs("</text>\n", f);
-    }
+    put_labels(f, plot->x_label, plot->y_label, plot->note, left, top, pw, ph, 36, 18, 56);
 
     /* Bands first, so that every line is drawn on top of every band. */
     for (size_t s = 0; s < n_series; s++) {
@@ -312,26 +321,7 @@ int svg_write_heatmap(FILE *f, const svg_heatmap *h)
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", left - 6,
                 top + ph - ch * ((double)r + 0.5) + 4, h->y_values ? h->y_values[r] : (double)r);
     fputs("</g>\n", f);
-    if (h->x_label) {
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + pw / 2,
-                top + ph + 38);
-        put_escaped(f, h->x_label);
-        fputs("</text>\n", f);
-    }
-    if (h->y_label) {
-        fprintf(f,
-                "<text x=\"24\" y=\"%.1f\" text-anchor=\"middle\" "
-                "transform=\"rotate(-90 24 %.1f)\">",
-                top + ph / 2, top + ph / 2);
-        put_escaped(f, h->y_label);
-        fputs("</text>\n", f);
-    }
-    if (h->note) {
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\">", left,
-                top + ph + 60);
-        put_escaped(f, h->note);
-        fputs("</text>\n", f);
-    }
+    put_labels(f, h->x_label, h->y_label, h->note, left, top, pw, ph, 38, 24, 60);
 
     /* Colour bar: a vertical gradient from z_lo (bottom) to z_hi (top). */
     double bx = left + pw + 30, bw = 20;
