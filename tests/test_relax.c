@@ -16,20 +16,7 @@
 /* Three noisy prototypes: a task a working learner gets right quickly. */
 static sbp_dataset *toy(uint64_t seed)
 {
-    static float x[NS * D];
-    int32_t lab[NS];
-    sbp__rng r;
-    sbp__rng_init(&r, seed, 7);
-    for (int i = 0; i < NS; i++) {
-        lab[i] = i % K;
-        for (int j = 0; j < D; j++) {
-            float base = (j / 4 == lab[i]) ? 0.9f : 0.1f;
-            x[i * D + j] = base + 0.1f * (float)sbp__rng_double(&r);
-        }
-    }
-    sbp_dataset *ds;
-    ck_assert_int_eq(sbp_dataset_create(NS, D, x, lab, K, &ds), SBP_OK);
-    return ds;
+    return sbp_test_prototypes(seed, NS, D, K, 4, 0.9f, 0.1f, 0.1f);
 }
 
 static sbp_net *make(const size_t *sizes, size_t n, int spread_on, unsigned threads)

@@ -20,20 +20,7 @@
 /* Three noisy prototypes over disjoint blocks of inputs. */
 static sbp_dataset *toy(uint64_t seed)
 {
-    static float x[NS * D];
-    int32_t lab[NS];
-    sbp__rng r;
-    sbp__rng_init(&r, seed, 7);
-    for (int i = 0; i < NS; i++) {
-        lab[i] = i % K;
-        for (int j = 0; j < D; j++) {
-            float base = (j / 6 == lab[i]) ? 0.8f : 0.05f;
-            x[i * D + j] = base + 0.2f * (float)sbp__rng_double(&r);
-        }
-    }
-    sbp_dataset *ds;
-    ck_assert_int_eq(sbp_dataset_create(NS, D, x, lab, K, &ds), SBP_OK);
-    return ds;
+    return sbp_test_prototypes(seed, NS, D, K, 6, 0.8f, 0.05f, 0.2f);
 }
 
 static void add_layers(sbp_net *net, const size_t *sizes, size_t n)

@@ -1,6 +1,9 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "testutil.h"
 
+#include "rng.h"
+#include "sbp/sbp.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,4 +86,26 @@ const char *sbp_test_shared_data(void)
     if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return dir;
     printf("skipped: shared real data not found (SBP_SHARED_DATA=%s)\n", dir ? dir : "unset");
     return NULL;
+}
+
+sbp_dataset *sbp_test_prototypes(uint64_t seed, size_t n, size_t d, size_t k, size_t block,
+                                 float on, float off, float noise)
+{
+    float *x = malloc(n * d * sizeof *x);
+    int32_t *lab = malloc(n * sizeof *lab);
+    ck_assert(x && lab);
+    sbp__rng r;
+    sbp__rng_init(&r, seed, 7);
+    for (size_t i = 0; i < n; i++) {
+        lab[i] = (int32_t)(i % k);
+        for (size_t j = 0; j < d; j++) {
+            float base = (j / block == (size_t)lab[i]) ? on : off;
+            x[i * d + j] = base + noise * (float)sbp__rng_double(&r);
+        }
+    }
+    sbp_dataset *ds = NULL;
+    ck_assert_int_eq(sbp_dataset_create(n, d, x, lab, k, &ds), SBP_OK);
+    free(x);
+    free(lab);
+    return ds;
 }

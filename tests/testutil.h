@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Runs one suite and returns a process exit status. */
 int sbp_test_run(Suite *s);
@@ -16,6 +17,14 @@ void sbp_test_rmtree(const char *dir);
 const char *sbp_test_write(const char *dir, const char *name, const void *data, size_t len);
 /* Gzip-compresses data into dir/name; returns the path as above. */
 const char *sbp_test_write_gz(const char *dir, const char *name, const void *data, size_t len);
+/* A toy classification set: n samples of d features, class i % k; the
+ * features of block c (features c*block .. c*block+block-1) are near `on`
+ * for class c and near `off` elsewhere, plus uniform noise in [0, noise).
+ * Fails the current test on error. */
+struct sbp_dataset;
+struct sbp_dataset *sbp_test_prototypes(uint64_t seed, size_t n, size_t d, size_t k,
+                                        size_t block, float on, float off, float noise);
+
 /* The shared real-data directory (../shared/data), or NULL with a printed
  * "skipped: ..." line when it is absent. */
 const char *sbp_test_shared_data(void);
