@@ -158,20 +158,13 @@ START_TEST(deeper_networks_train)
 }
 END_TEST
 
-static int stop_early(void *user, size_t done, size_t total)
-{
-    (void)total;
-    *(size_t *)user = done;
-    return done >= 20;
-}
-
 START_TEST(misuse_and_cancellation)
 {
     sbp_dataset *ds = toy(6);
     sbp_net *net = make(SIZES3, 3, 1, 1);
     double e;
     size_t seen = 0;
-    ck_assert_int_eq(sbp_net_set_progress(net, stop_early, &seen), SBP_OK);
+    ck_assert_int_eq(sbp_net_set_progress(net, sbp_test_stop_at_20, &seen), SBP_OK);
     ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_E_CANCELLED);
     ck_assert_uint_eq(seen, 20);
     ck_assert_int_eq(sbp_net_set_progress(net, NULL, NULL), SBP_OK);

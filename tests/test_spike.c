@@ -267,13 +267,6 @@ START_TEST(prediction_disturbs_nothing)
 }
 END_TEST
 
-static int stop_early(void *user, size_t done, size_t total)
-{
-    (void)total;
-    *(size_t *)user = done;
-    return done >= 20;
-}
-
 START_TEST(misuse_is_refused_with_a_message)
 {
     sbp_dataset *ds = toy(7);
@@ -302,7 +295,7 @@ START_TEST(misuse_is_refused_with_a_message)
     sbp_dataset_free(bad);
     /* cancellation keeps the network usable */
     size_t seen = 0;
-    ck_assert_int_eq(sbp_net_set_progress(net, stop_early, &seen), SBP_OK);
+    ck_assert_int_eq(sbp_net_set_progress(net, sbp_test_stop_at_20, &seen), SBP_OK);
     ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_E_CANCELLED);
     ck_assert_uint_eq(seen, 20);
     ck_assert_int_eq(sbp_net_set_progress(net, NULL, NULL), SBP_OK);

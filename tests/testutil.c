@@ -109,3 +109,10 @@ sbp_dataset *sbp_test_prototypes(uint64_t seed, size_t n, size_t d, size_t k, si
     free(lab);
     return ds;
 }
+
+int sbp_test_stop_at_20(void *user, size_t done, size_t total)
+{
+    (void)total;
+    *(size_t *)user = done;
+    return done >= 20;
+}

@@ -25,6 +25,10 @@ struct sbp_dataset;
 struct sbp_dataset *sbp_test_prototypes(uint64_t seed, size_t n, size_t d, size_t k,
                                         size_t block, float on, float off, float noise);
 
+/* Progress callback for cancellation tests: records `done` in *(size_t
+ * *)user and asks to stop once 20 samples are done. */
+int sbp_test_stop_at_20(void *user, size_t done, size_t total);
+
 /* The shared real-data directory (../shared/data), or NULL with a printed
  * "skipped: ..." line when it is absent. */
 const char *sbp_test_shared_data(void);

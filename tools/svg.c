@@ -31,6 +31,24 @@ typedef struct axis {
 
 /* Chooses a tick step of 1, 2 or 5 times a power of ten giving at most
  * about `max_ticks` intervals, and widens [lo, hi] to whole steps. */
+/* XML prolog, the <svg> element of W x H, a white background and the title
+ * centred at (title_x, title_y). */
+static void put_header(FILE *f, int W, int H, const char *title, double title_x, int title_y)
+{
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+            W, H, W, H);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
+    if (title) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"15\">",
+                title_x, title_y);
+        put_escaped(f, title);
+        fputs("</text>\n", f);
+    }
+}
+
 /* Axis labels and the note under a plot area at (left, top, pw x ph); the
  * offsets place them below (x label, note) and left of (y label) the area. */
 static void put_labels(FILE *f, const char *x_label, const char *y_label, const char *note,
@@ -116,18 +134,7 @@ int svg_write_plot(FILE *f, const svg_plot *plot, const svg_series *series, size
 #define PX(v) (left + ((v) - ax.lo) / (ax.hi - ax.lo) * pw)
 #define PY(v) (top + ph - ((v) - ay.lo) / (ay.hi - ay.lo) * ph)
 
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-            W, H, W, H);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
-    if (plot->title) {
-        fprintf(f, "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">",
-                left + pw / 2);
-        put_escaped(f, plot->title);
-        fputs("</text>\n", f);
-    }
+    put_header(f, W, H, plot->title, left + pw / 2, 22);
 
     /* Grid and tick labels. */
     fputs("<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n", f);
@@ -267,18 +274,7 @@ int svg_write_heatmap(FILE *f, const svg_heatmap *h)
     double cw = pw / (double)h->nx, ch = ph / (double)h->ny;
     int dec = h->decimals >= 0 ? h->decimals : 0;
 
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-            W, H, W, H);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
-    if (h->title) {
-        fprintf(f, "<text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
-                left + pw / 2);
-        put_escaped(f, h->title);
-        fputs("</text>\n", f);
-    }
+    put_header(f, W, H, h->title, left + pw / 2, 24);
 
     /* Cells, row 0 at the bottom, with their values. */
     for (size_t r = 0; r < h->ny; r++) {
