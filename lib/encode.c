@@ -35,6 +35,29 @@ static size_t poisson(const sbp__encoder *e, const float *x, size_t d, sbp__rng 
     return c;
 }
 
+size_t sbp__encode_active(const sbp__encoder *e, const float *x, size_t d, uint32_t *idx,
+                          float *p)
+{
+    const float scale = e->max_rate * e->dt * 1e-3f; /* as poisson() */
+    size_t c = 0;
+    for (size_t i = 0; i < d; i++) {
+        float pi = x[i] * scale;
+        if (!(pi > 0.0f)) continue;
+        idx[c] = (uint32_t)i;
+        p[c++] = pi;
+    }
+    return c;
+}
+
+size_t sbp__encode_poisson_step(const uint32_t *idx, const float *p, size_t n, sbp__rng *rng,
+                                uint32_t *out)
+{
+    size_t c = 0;
+    for (size_t a = 0; a < n; a++)
+        if (sbp__rng_float(rng) < p[a]) out[c++] = idx[a];
+    return c;
+}
+
 static size_t latency(const sbp__encoder *e, const float *x, size_t d, size_t t, uint32_t *out)
 {
     if (e->steps == 0) return 0;

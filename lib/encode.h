@@ -30,6 +30,17 @@ typedef struct sbp__encoder {
 size_t sbp__encode_step(const sbp__encoder *e, const float *x, size_t d, size_t t,
                         sbp__rng *rng, uint32_t *out);
 
+/* The Poisson encoder with its per-sample work hoisted: sbp__encode_active
+ * lists, once per sample, the inputs with a spike probability p > 0 (idx,
+ * p; capacity d each) and returns their count; sbp__encode_poisson_step
+ * then draws one Bernoulli per listed input. Together they give exactly
+ * the spikes and random draws of sbp__encode_step's Poisson encoder,
+ * without scanning the silent inputs at every step. */
+size_t sbp__encode_active(const sbp__encoder *e, const float *x, size_t d, uint32_t *idx,
+                          float *p);
+size_t sbp__encode_poisson_step(const uint32_t *idx, const float *p, size_t n, sbp__rng *rng,
+                                uint32_t *out);
+
 /* Fills *out from a parameter values array (SBP_SPIKE_ENCODER, _MAX_RATE,
  * _DT, _STEPS; NULL: the table's defaults). The caller validates. */
 void sbp__encoder_from_params(const double *values, sbp__encoder *out);

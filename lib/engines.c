@@ -9,8 +9,9 @@ const sbp__engine_ops *sbp__engine_lookup(sbp_engine engine)
     case SBP_ENGINE_SPIKE:
         return &sbp__spike_ops;
     case SBP_ENGINE_ANN:
+        return &sbp__ann_ops;
     case SBP_ENGINE_RBM:
-        return NULL; /* not yet implemented: calls report SBP_E_UNSUPPORTED */
+        return &sbp__rbm_ops;
     }
     return NULL;
 }

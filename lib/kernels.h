@@ -10,6 +10,7 @@
 #define SBP_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sbp__lif_consts {
     float ks;   /* dt / tau_s */
@@ -34,6 +35,14 @@ typedef struct sbp__kernels {
     /* Hidden relaxation update s = sigma2(s - eps (s - in - fb - b)). */
     void (*relax_hidden)(float *s, const float *in, const float *fb, const float *b,
                          size_t rows, size_t n, float eps);
+    /* One step of n spike-engine LIF neurons (docs/spike.md): a neuron with
+     * ref > 0 ignores its input, keeps V and counts ref down; otherwise
+     * v = V decay + I, and v >= v_th + a (a: adaptation, NULL = 0) fires:
+     * V = v_reset, ref = t_ref, cnt += 1, index appended to spk. Returns
+     * the number of spikes (indices ascending). */
+    size_t (*spike_lif)(float *V, int32_t *ref, float *cnt, const float *I, const float *a,
+                        size_t n, float decay, float v_th, float v_reset, int32_t t_ref,
+                        uint32_t *spk);
 } sbp__kernels;
 
 /* The kernels for this CPU (never NULL). */

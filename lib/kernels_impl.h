@@ -112,6 +112,66 @@ static void k_relax_hidden(float *restrict s, const float *restrict in,
     k_sigma2(s, rows * n);
 }
 
+/* Branch-free over W neurons at a time: the compares become lane masks, so
+ * the loop costs the same whether or not neurons fire or are refractory. */
+static size_t k_spike_lif(float *restrict V, int32_t *restrict ref, float *restrict cnt,
+                          const float *restrict I, const float *restrict a, size_t n,
+                          float decay, float v_th, float v_reset, int32_t t_ref,
+                          uint32_t *restrict spk)
+{
+    size_t c = 0, j = 0;
+    const vf vdecay = splat(decay), vth = splat(v_th), vreset = splat(v_reset), one = splat(1.0f);
+    vi vtref, zero;
+    for (int q = 0; q < W; q++) {
+        vtref[q] = t_ref;
+        zero[q] = 0;
+    }
+    for (; j + W <= n; j += W) {
+        vf v0, in, cn, th = vth;
+        vi r;
+        memcpy(&v0, V + j, sizeof v0);
+        memcpy(&in, I + j, sizeof in);
+        memcpy(&cn, cnt + j, sizeof cn);
+        memcpy(&r, ref + j, sizeof r);
+        if (a) {
+            vf av;
+            memcpy(&av, a + j, sizeof av);
+            th = vth + av;
+        }
+        vf v = v0 * vdecay + in;
+        vi active = r == zero;
+        vi fire = active & (v >= th);
+        vf nv = select_v(fire, vreset, select_v(active, v, v0));
+        vi nr = (fire & vtref) | (~fire & (r + (r > zero))); /* true is -1: r - 1 */
+        cn += select_v(fire, one, splat(0.0f));
+        memcpy(V + j, &nv, sizeof nv);
+        memcpy(ref + j, &nr, sizeof nr);
+        memcpy(cnt + j, &cn, sizeof cn);
+        int any = 0;
+        for (int q = 0; q < W; q++) any |= fire[q];
+        if (any)
+            for (int q = 0; q < W; q++)
+                if (fire[q]) spk[c++] = (uint32_t)(j + (size_t)q);
+    }
+    for (; j < n; j++) {
+        if (ref[j] > 0) {
+            ref[j]--;
+            continue;
+        }
+        float v = V[j] * decay + I[j];
+        float th = a ? v_th + a[j] : v_th;
+        if (v >= th) {
+            V[j] = v_reset;
+            ref[j] = t_ref;
+            cnt[j] += 1.0f;
+            spk[c++] = (uint32_t)j;
+        } else {
+            V[j] = v;
+        }
+    }
+    return c;
+}
+
 const sbp__kernels KERNEL_TABLE = {
     .name = KERNEL_NAME,
     .sigma2 = k_sigma2,
@@ -119,4 +179,5 @@ const sbp__kernels KERNEL_TABLE = {
     .rows_times = k_rows_times,
     .bias_sigma = k_bias_sigma,
     .relax_hidden = k_relax_hidden,
+    .spike_lif = k_spike_lif,
 };

@@ -293,7 +293,8 @@ static sbp_status check_data(sbp_net *net, const sbp_dataset *ds, const char *fn
                   "%s: the dataset has %zu features but the input layer has %zu neurons", fn,
                   sbp_dataset_features(ds), net->layers[0].size);
     size_t out = net->layers[net->n_layers - 1].size;
-    SBP_RETURN_IF(sbp_dataset_targets(ds) != out, net->errmsg, SBP_E_MISMATCH,
+    int targets_used = !net->ops->uses_targets || net->ops->uses_targets(net);
+    SBP_RETURN_IF(targets_used && sbp_dataset_targets(ds) != out, net->errmsg, SBP_E_MISMATCH,
                   "%s: the dataset has %zu targets but the output layer has %zu neurons", fn,
                   sbp_dataset_targets(ds), out);
     return SBP_OK;

@@ -49,10 +49,15 @@ struct sbp__engine_ops {
      * (one evaluation pass over a dataset in several chunks). */
     sbp_status (*predict)(sbp_net *net, size_t n, const float *x, int32_t *labels,
                           float *outputs, int resume);
+    /* Optional: 0 when training ignores the dataset's targets (so their
+     * count need not match the last layer); NULL means targets are used. */
+    int (*uses_targets)(const sbp_net *net);
 };
 
 extern const sbp__engine_ops sbp__relax_ops;
 extern const sbp__engine_ops sbp__spike_ops;
+extern const sbp__engine_ops sbp__ann_ops;
+extern const sbp__engine_ops sbp__rbm_ops;
 
 /* The engine table: NULL for engines not compiled in. */
 const sbp__engine_ops *sbp__engine_lookup(sbp_engine engine);

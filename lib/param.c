@@ -44,6 +44,7 @@ static const sbp__param_row rows[] = {
     {SBP_ANN_BP_EVERY, SBP__G_ANN, {"ann.bp_every", "batches", I, 1, 1000000, 10}},
     {SBP_ANN_ADAM_BETA1, SBP__G_ANN, {"ann.adam_beta1", "", R, 0, 0.999999, 0.9}},
     {SBP_ANN_ADAM_BETA2, SBP__G_ANN, {"ann.adam_beta2", "", R, 0, 0.999999999, 0.999}},
+    {SBP_ANN_REPLACE_BP, SBP__G_ANN, {"ann.replace_bp", "", R, 0, 1, ENGINE_DEFAULT}},
     /* layer */
     {SBP_LAYER_ACTIVATION, SBP__G_LAYER, {"layer.activation", "", I, 1, 6, ENGINE_DEFAULT}},
     {SBP_LAYER_LEARNING_RATE, SBP__G_LAYER, {"layer.learning_rate", "", R, 0, 1e6, ENGINE_DEFAULT}},
@@ -53,7 +54,7 @@ static const sbp__param_row rows[] = {
     {SBP_LAYER_T_REF, SBP__G_LAYER, {"layer.t_ref", "steps", I, 0, 1000000, 2}},
     /* SBP spread */
     {SBP_SPREAD_ENABLED, SBP__G_SPREAD, {"spread.enabled", "", I, 0, 1, 1}},
-    {SBP_SPREAD_FORM, SBP__G_SPREAD, {"spread.form", "", I, 1, 2, ENGINE_DEFAULT}},
+    {SBP_SPREAD_FORM, SBP__G_SPREAD, {"spread.form", "", I, 1, 3, ENGINE_DEFAULT}},
     {SBP_SPREAD_FRACTION, SBP__G_SPREAD, {"spread.fraction", "", R, 0, 100, 0.2}},
     {SBP_SPREAD_LAMBDA_PRE, SBP__G_SPREAD, {"spread.lambda_pre", "", R, 0, 100, 1}},
     {SBP_SPREAD_LAMBDA_POST, SBP__G_SPREAD, {"spread.lambda_post", "", R, 0, 100, 0.5}},
@@ -61,7 +62,7 @@ static const sbp__param_row rows[] = {
     {SBP_SPREAD_PROPAGATION_RANGE, SBP__G_SPREAD, {"spread.propagation_range", "", R, 0, 100, 0.1}},
     {SBP_SPREAD_LAMBDA_P, SBP__G_SPREAD, {"spread.lambda_p", "", R, 0, 1, 1}},
     {SBP_SPREAD_LAMBDA_F, SBP__G_SPREAD, {"spread.lambda_f", "", R, 0, 100, ENGINE_DEFAULT}},
-    {SBP_SPREAD_RETRO_WEIGHT, SBP__G_SPREAD, {"spread.retro_weight", "", I, 1, 4, SBP_RETRO_UNIFORM}},
+    {SBP_SPREAD_RETRO_WEIGHT, SBP__G_SPREAD, {"spread.retro_weight", "", I, 1, 4, SBP_RETRO_SIGNED}},
     {SBP_SPREAD_SPLIT_LTP_LTD, SBP__G_SPREAD, {"spread.split_ltp_ltd", "", I, 0, 1, 0}},
     /* STDP */
     {SBP_STDP_A_PLUS, SBP__G_STDP, {"stdp.a_plus", "", R, 0, 100, 0.01}},
@@ -71,7 +72,7 @@ static const sbp__param_row rows[] = {
     {SBP_STDP_W_MIN, SBP__G_STDP, {"stdp.w_min", "", R, -BIG, BIG, -1}},
     {SBP_STDP_W_MAX, SBP__G_STDP, {"stdp.w_max", "", R, -BIG, BIG, 1}},
     {SBP_STDP_MULTIPLICATIVE, SBP__G_STDP, {"stdp.multiplicative", "", I, 0, 1, 0}},
-    {SBP_STDP_ETA, SBP__G_STDP, {"stdp.eta", "", R, 0, 1e6, 0.01}},
+    {SBP_STDP_ETA, SBP__G_STDP, {"stdp.eta", "", R, 0, 1e6, 1e-4}},
     /* STP */
     {SBP_STP_U, SBP__G_STP, {"stp.U", "", R, 0, 1, 0.45}},
     {SBP_STP_TAU_F, SBP__G_STP, {"stp.tau_f", "ms", R, 1e-3, 1e6, 10}},

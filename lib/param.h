@@ -26,7 +26,7 @@ typedef struct sbp__param_row {
 } sbp__param_row;
 
 /* Number of rows; value arrays have this many doubles. */
-#define SBP__N_PARAMS 70
+#define SBP__N_PARAMS 96
 
 /* Row of a parameter, or NULL if unknown. */
 const sbp__param_row *sbp__param_row_of(sbp_param id);

@@ -26,7 +26,7 @@ unsigned sbp__rule_group_mask(sbp_rule_kind kind)
     case SBP_RULE_STP: return 1u << SBP__G_STP;
     case SBP_RULE_HOMEOSTASIS: return 1u << SBP__G_HOMEO;
     case SBP_RULE_SBP_SPREAD: return 1u << SBP__G_SPREAD;
-    case SBP_RULE_RBM_CD: return (1u << SBP__G_CD) | (1u << SBP__G_SPREAD);
+    case SBP_RULE_RBM_CD: return 1u << SBP__G_CD;
     }
     return 0;
 }

@@ -28,6 +28,7 @@
 #include "alloc.h"
 #include "encode.h"
 #include "gemm.h"
+#include "kernels.h"
 #include "net.h"
 #include "pool.h"
 #include "rules/homeo.h"
@@ -44,10 +45,6 @@
  * inputs driving the hidden layer. Accuracy on MNIST is about the same for
  * gains 1 and 2 (docs/spike.md). */
 #define INIT_GAIN 2.0
-/* Supervised STDP rate when no SBP_RULE_SUPERVISED_STDP is attached to the
- * output layer (the rule's own default, 0.01, is meant for per-sample
- * updates; here a batch's changes are summed). */
-#define DEFAULT_ETA 1e-4
 /* Random-stream salts. */
 #define SALT_MASK 0x4D41534Bull   /* "MASK", as the relax engine */
 #define SALT_RETRO 0x52455452ull  /* "RETR" */
@@ -79,6 +76,8 @@ typedef struct sp_scratch {
     uint32_t *teach;        /* k: outputs taught to spike in the current step */
     float *s_plus, *s_minus;/* largest hidden layer: spread signal parts */
     float *chain;           /* largest hidden->hidden projection (deep nets) */
+    uint32_t *act;          /* n0: Poisson inputs of the sample with p > 0 */
+    float *act_p;           /* n0: their spike probability per step */
 } sp_scratch;
 
 typedef struct sp_layer {
@@ -129,6 +128,7 @@ typedef struct spike_state {
     size_t d_enc;     /* features per step given to the encoder */
     size_t T;
     float dt, teach_rate, rest_rate, sup_decay;
+    const sbp__kernels *kern;
     sbp__pool *pool;
     sp_scratch *scr;
     size_t n_scr;
@@ -184,8 +184,8 @@ static sbp_status check_config(sbp_net *net)
         sbp__spread_from_rule(sbp__net_rule(net, l, SBP_RULE_SBP_SPREAD), SBP_SPREAD_ADDITIVE,
                               &p);
         SBP_RETURN_IF(p.enabled && p.form != SBP_SPREAD_ADDITIVE, net->errmsg, SBP_E_UNSUPPORTED,
-                      "the spike engine uses the additive spread form (layer %zu asks for the "
-                      "multiplicative one, which only the relax engine has)", l);
+                      "the spike engine uses the additive spread form (layer %zu asks for "
+                      "form %d)", l, p.form);
     }
     return SBP_OK;
 }
@@ -215,6 +215,8 @@ static void free_scratch(spike_state *st)
         sbp__free(sc->s_plus);
         sbp__free(sc->s_minus);
         sbp__free(sc->chain);
+        sbp__free(sc->act);
+        sbp__free(sc->act_p);
     }
     sbp__free(st->scr);
     st->scr = NULL;
@@ -271,6 +273,9 @@ static int alloc_scratch(spike_state *st, size_t count)
         sc->s_minus = sbp__floats(max_hidden);
         if (!sc->trace || !sc->teach_p || !sc->teach || !sc->s_plus || !sc->s_minus) return 0;
         if (deep_spread && !(sc->chain = sbp__floats(max_chain))) return 0;
+        sc->act = sbp__calloc(st->layer[0].n, sizeof *sc->act);
+        sc->act_p = sbp__floats(st->layer[0].n);
+        if (!sc->act || !sc->act_p) return 0;
     }
     return 1;
 }
@@ -384,6 +389,7 @@ static sbp_status spike_init(sbp_net *net)
     size_t L = net->n_layers, B = (size_t)sbp__net_param(net, SBP_NET_BATCH_SIZE);
     st->L = L;
     st->B = B;
+    st->kern = sbp__kernels_for_cpu();
     atomic_init(&st->events, 0);
     st->layer = sbp__calloc(L, sizeof *st->layer);
     if (!st->layer) goto nomem;
@@ -402,9 +408,8 @@ static sbp_status spike_init(sbp_net *net)
     if (!st->x || !st->y || !st->labels || !st->pred || !st->dB) goto nomem;
 
     const sbp_rule *sup = sbp__net_rule(net, L - 1, SBP_RULE_SUPERVISED_STDP);
-    sbp__stdp_from_rule(sup, &st->sup);
-    st->eta = sup ? st->sup.eta : (float)DEFAULT_ETA;
-    st->sup.eta = st->eta;
+    sbp__stdp_from_rule(sup, &st->sup); /* NULL: the rule's defaults */
+    st->eta = st->sup.eta;
 
     for (size_t l = 1; l < L; l++) {
         sp_layer *ly = &st->layer[l];
@@ -544,27 +549,8 @@ static size_t layer_step(const sbp_net *net, const spike_state *st, sp_scratch *
             for (size_t j = 0; j < n; j++) I[j] += row[j];
         }
     }
-    float *restrict V = b->V, *restrict cnt = b->cnt;
-    int32_t *restrict ref = b->ref;
-    const float *a = b->a;
-    const float decay = ly->decay, v_th = ly->v_th, v_reset = ly->v_reset;
-    size_t nspk = 0;
-    for (size_t j = 0; j < n; j++) {
-        if (ref[j] > 0) { /* refractory: input ignored, V held at reset */
-            ref[j]--;
-            continue;
-        }
-        float v = V[j] * decay + I[j];
-        float th = a ? v_th + a[j] : v_th;
-        if (v >= th) {
-            V[j] = v_reset;
-            ref[j] = ly->t_ref;
-            cnt[j] += 1.0f;
-            b->spk[nspk++] = (uint32_t)j;
-        } else {
-            V[j] = v;
-        }
-    }
+    size_t nspk = st->kern->spike_lif(b->V, b->ref, b->cnt, I, b->a, n, ly->decay, ly->v_th,
+                                      ly->v_reset, ly->t_ref, b->spk);
     b->nspk = nspk;
     if (ly->homeo) sbp__homeo_step(&ly->hp, st->dt, b->a, n, b->spk, nspk);
     return pre->nspk * n;
@@ -673,8 +659,11 @@ static void run_sample(const sp_job *job, size_t task, sp_scratch *sc)
     }
     size_t events = 0, spikes[64] = {0};
     sp_buf *in = &sc->lay[0];
+    const int poisson = st->enc.kind == SBP_ENCODER_POISSON;
+    size_t n_act = poisson ? sbp__encode_active(&st->enc, x, st->d_enc, sc->act, sc->act_p) : 0;
     for (size_t t = 0; t < T; t++) {
-        in->nspk = sbp__encode_step(&st->enc, x, st->d_enc, t, &rng, in->spk);
+        in->nspk = poisson ? sbp__encode_poisson_step(sc->act, sc->act_p, n_act, &rng, in->spk)
+                           : sbp__encode_step(&st->enc, x, st->d_enc, t, &rng, in->spk);
         if (st->d_enc != n0) /* events: frame t has its own input neurons */
             for (size_t s = 0; s < in->nspk; s++) in->spk[s] += (uint32_t)(t * st->d_enc);
         for (size_t s = 0; s < in->nspk; s++) in->cnt[in->spk[s]] += 1.0f;

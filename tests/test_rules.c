@@ -838,6 +838,35 @@ START_TEST(poisson_same_seed_same_spikes)
 }
 END_TEST
 
+/* The engine's hoisted Poisson path (active list once, then one draw per
+ * active input per step) gives the same spikes and consumes the same draws
+ * as encoding step by step, including zero and negative features. */
+START_TEST(poisson_active_list_equals_step_encoder)
+{
+    enum { D = 64, STEPS = 40 };
+    float x[D];
+    for (int i = 0; i < D; i++) x[i] = i % 3 == 0 ? 0.0f : (i % 7 == 0 ? -0.5f : (float)i / D);
+    sbp__encoder e = {SBP_ENCODER_POISSON, 250.0f, 1.0f, STEPS};
+    uint32_t idx[D], a[D], b[D];
+    float p[D];
+    size_t n_act = sbp__encode_active(&e, x, D, idx, p);
+    ck_assert_uint_lt(n_act, D);
+    sbp__rng ra, rb;
+    sbp__rng_init(&ra, 12, 1);
+    sbp__rng_init(&rb, 12, 1);
+    size_t total = 0;
+    for (size_t t = 0; t < STEPS; t++) {
+        size_t na = sbp__encode_step(&e, x, D, t, &ra, a);
+        size_t nb = sbp__encode_poisson_step(idx, p, n_act, &rb, b);
+        ck_assert_uint_eq(na, nb);
+        ck_assert_int_eq(memcmp(a, b, na * sizeof a[0]), 0);
+        total += na;
+    }
+    ck_assert_uint_gt(total, 0);
+    ck_assert_float_eq(sbp__rng_float(&ra), sbp__rng_float(&rb));
+}
+END_TEST
+
 START_TEST(latency_spike_times)
 {
     /* steps 51: a spike at floor((1 - x) * 50); values exact in binary */
@@ -1011,6 +1040,7 @@ int main(void)
     tcase_add_test(tc, encoder_defaults);
     tcase_add_test(tc, poisson_rate_matches);
     tcase_add_test(tc, poisson_same_seed_same_spikes);
+    tcase_add_test(tc, poisson_active_list_equals_step_encoder);
     tcase_add_test(tc, latency_spike_times);
     tcase_add_test(tc, events_replay_counts);
     tcase_add_test(tc, same_seed_identical_results);

@@ -140,6 +140,7 @@ typedef enum sbp_param {
     SBP_ANN_BP_EVERY = 0x404,     /* int k: with SBP_HIDDEN_MIXED every k-th batch uses the true gradient (10) */
     SBP_ANN_ADAM_BETA1 = 0x405,   /* real (0.9) */
     SBP_ANN_ADAM_BETA2 = 0x406,   /* real (0.999) */
+    SBP_ANN_REPLACE_BP = 0x407,   /* real in [0,1]: with SBP_HIDDEN_MIXED, the fraction of batches whose hidden update is SBP; batch b (0-based, counted since the weights were built) uses the true gradient when floor((b+1)(1-r)) > floor(b(1-r)). Unset: 1 - 1/SBP_ANN_BP_EVERY */
 
     /* layer (0x500); set on an sbp_layer before adding it */
     SBP_LAYER_ACTIVATION = 0x500, /* int sbp_activation (engine default) */
@@ -159,7 +160,7 @@ typedef enum sbp_param {
     SBP_SPREAD_PROPAGATION_RANGE = 0x606, /* real (0.1); accepted for parity, has no effect */
     SBP_SPREAD_LAMBDA_P = 0x607,  /* real, density of the fixed spread mask (1) */
     SBP_SPREAD_LAMBDA_F = 0x608,  /* real, fraction of the output change spread back (additive form) / scale of f (0.5 additive; 1 multiplicative) */
-    SBP_SPREAD_RETRO_WEIGHT = 0x609, /* int sbp_retro_weight (default SBP_RETRO_UNIFORM) */
+    SBP_SPREAD_RETRO_WEIGHT = 0x609, /* int sbp_retro_weight (default SBP_RETRO_SIGNED: the one that carries an error signal) */
     SBP_SPREAD_SPLIT_LTP_LTD = 0x60A, /* int 0/1, sum LTP and LTD parts separately (0) */
 
     /* pair STDP and supervised STDP (0x700) */
@@ -170,7 +171,7 @@ typedef enum sbp_param {
     SBP_STDP_W_MIN = 0x704,       /* real (-1) */
     SBP_STDP_W_MAX = 0x705,       /* real (1) */
     SBP_STDP_MULTIPLICATIVE = 0x706, /* int 0/1, soft bounds (0) */
-    SBP_STDP_ETA = 0x707,         /* real, supervised STDP learning rate (0.01) */
+    SBP_STDP_ETA = 0x707,         /* real, supervised STDP learning rate per sample; a batch sums its samples' changes (1e-4) */
 
     /* Tsodyks-Markram short-term plasticity (0x800) */
     SBP_STP_U = 0x800,            /* real, utilisation increment (0.45) */
@@ -234,7 +235,10 @@ typedef enum sbp_activation {
 
 typedef enum sbp_spread_form {
     SBP_SPREAD_ADDITIVE = 1,       /* model.md 2a */
-    SBP_SPREAD_MULTIPLICATIVE = 2  /* model.md 2b, the authors' code */
+    SBP_SPREAD_MULTIPLICATIVE = 2, /* model.md 2b, the authors' code */
+    SBP_SPREAD_FEEDBACK = 3        /* ann engine: the authors' spiking-MLP variant, a fixed random
+                                      feedback matrix scaled by each hidden neuron's summed
+                                      |output-weight change| (model.md section 5) */
 } sbp_spread_form;
 
 typedef enum sbp_retro_weight {

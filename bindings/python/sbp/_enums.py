@@ -75,6 +75,7 @@ class Param(IntEnum):
     ANN_BP_EVERY = 0x404
     ANN_ADAM_BETA1 = 0x405
     ANN_ADAM_BETA2 = 0x406
+    ANN_REPLACE_BP = 0x407
     # layer
     LAYER_ACTIVATION = 0x500
     LAYER_LEARNING_RATE = 0x501
@@ -159,6 +160,7 @@ class SpreadForm(IntEnum):
 
     ADDITIVE = 1
     MULTIPLICATIVE = 2
+    FEEDBACK = 3
 
 
 class RetroWeight(IntEnum):

@@ -66,10 +66,12 @@ class TestGetSet(unittest.TestCase):
             self.assertEqual(rule["stdp.a_plus"], 0.02)
             self.assertEqual(rule["stdp.multiplicative"], 1)
             self.assertAlmostEqual(rule["stdp.a_minus"], 0.0105)
-        with sbp.Rule("rbm_cd", k=3, lambda_f=0.5) as rule:  # cd.* and spread.*
+        with sbp.Rule("rbm_cd", k=3, persistent=1) as rule:
             self.assertIs(rule.kind, sbp.RuleKind.RBM_CD)
             self.assertEqual(rule["cd.k"], 3)
-            self.assertEqual(rule["spread.lambda_f"], 0.5)
+            self.assertEqual(rule["cd.persistent"], 1)
+            with self.assertRaises(sbp.Error):
+                rule["spread.lambda_f"] = 0.5  # the spread is its own rule
         with sbp.Rule(sbp.RuleKind.SBP_SPREAD) as rule:
             rule.update(form=sbp.SpreadForm.ADDITIVE, fraction=0.3)
             self.assertIs(rule["spread.form"], sbp.SpreadForm.ADDITIVE)
