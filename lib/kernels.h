@@ -40,6 +40,9 @@ typedef struct sbp__kernels {
      * v = V decay + I, and v >= v_th + a (a: adaptation, NULL = 0) fires:
      * V = v_reset, ref = t_ref, cnt += 1, index appended to spk. Returns
      * the number of spikes (indices ascending). */
+    /* I[j] += W[r * n + j] for each row r of rows[0..count-1] in order: the
+     * spike engine's event loop (a spike adds its outgoing weight row). */
+    void (*add_rows)(float *I, const float *W, size_t n, const uint32_t *rows, size_t count);
     size_t (*spike_lif)(float *V, int32_t *ref, float *cnt, const float *I, const float *a,
                         size_t n, float decay, float v_th, float v_reset, int32_t t_ref,
                         uint32_t *spk);

@@ -112,6 +112,23 @@ static void k_relax_hidden(float *restrict s, const float *restrict in,
     k_sigma2(s, rows * n);
 }
 
+static void k_add_rows(float *restrict I, const float *restrict Wm, size_t n,
+                       const uint32_t *restrict rows, size_t count)
+{
+    for (size_t s = 0; s < count; s++) {
+        const float *restrict row = Wm + (size_t)rows[s] * n;
+        size_t j = 0;
+        for (; j + W <= n; j += W) {
+            vf a, b;
+            memcpy(&a, I + j, sizeof a);
+            memcpy(&b, row + j, sizeof b);
+            a += b;
+            memcpy(I + j, &a, sizeof a);
+        }
+        for (; j < n; j++) I[j] += row[j];
+    }
+}
+
 /* Branch-free over W neurons at a time: the compares become lane masks, so
  * the loop costs the same whether or not neurons fire or are refractory. */
 static size_t k_spike_lif(float *restrict V, int32_t *restrict ref, float *restrict cnt,
@@ -179,5 +196,6 @@ const sbp__kernels KERNEL_TABLE = {
     .rows_times = k_rows_times,
     .bias_sigma = k_bias_sigma,
     .relax_hidden = k_relax_hidden,
+    .add_rows = k_add_rows,
     .spike_lif = k_spike_lif,
 };

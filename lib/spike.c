@@ -537,17 +537,17 @@ static size_t layer_step(const sbp_net *net, const spike_state *st, sp_scratch *
     float *restrict I = b->I;
     memcpy(I, net->b[l], n * sizeof *I); /* bias: constant current */
     const float *W = net->w[l];
-    for (size_t s = 0; s < pre->nspk; s++) {
-        uint32_t i = pre->spk[s];
-        const float *restrict row = W + (size_t)i * n;
-        if (ly->stp) {
+    if (ly->stp) {
+        for (size_t s = 0; s < pre->nspk; s++) {
+            uint32_t i = pre->spk[s];
+            const float *restrict row = W + (size_t)i * n;
             sbp__stp_relax(&ly->sp, (float)(t - b->last[i]) * st->dt, &b->u[i], &b->x[i]);
             b->last[i] = t;
             float eff = sbp__stp_spike(&ly->sp, &b->u[i], &b->x[i]);
             for (size_t j = 0; j < n; j++) I[j] += eff * row[j];
-        } else {
-            for (size_t j = 0; j < n; j++) I[j] += row[j];
         }
+    } else {
+        st->kern->add_rows(I, W, n, pre->spk, pre->nspk);
     }
     size_t nspk = st->kern->spike_lif(b->V, b->ref, b->cnt, I, b->a, n, ly->decay, ly->v_th,
                                       ly->v_reset, ly->t_ref, b->spk);

@@ -176,6 +176,33 @@ START_TEST(spike_lif_matches_reference)
 }
 END_TEST
 
+/* The event loop's row sums: every build equals the plain loop, rows
+ * repeated and in any order, on a width that is not a multiple of 8. */
+START_TEST(add_rows_matches_reference)
+{
+    enum { NR = 9, NC = 29 };
+    const sbp__kernels *builds[2] = {&sbp__kernels_base, other()};
+    sbp__rng r;
+    sbp__rng_init(&r, 8, 0);
+    float Wm[NR * NC], I0[NC], I1[NC];
+    fill(Wm, NR * NC, &r, 1.0f);
+    fill(I0, NC, &r, 1.0f);
+    const uint32_t rows[] = {3, 0, 8, 3, 5, 5, 1};
+    float want[NC];
+    memcpy(want, I0, sizeof want);
+    for (size_t s = 0; s < sizeof rows / sizeof rows[0]; s++)
+        for (size_t j = 0; j < NC; j++) want[j] += Wm[rows[s] * NC + j];
+    for (int bi = 0; bi < 2; bi++) {
+        if (!builds[bi]) continue;
+        memcpy(I1, I0, sizeof I1);
+        builds[bi]->add_rows(I1, Wm, NC, rows, sizeof rows / sizeof rows[0]);
+        ck_assert_int_eq(memcmp(want, I1, sizeof want), 0);
+        builds[bi]->add_rows(I1, Wm, NC, rows, 0); /* no spikes: unchanged */
+        ck_assert_int_eq(memcmp(want, I1, sizeof want), 0);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -184,6 +211,7 @@ int main(void)
     tcase_add_test(tc, sigma_scalar_equals_vector);
     tcase_add_test(tc, builds_agree_bit_for_bit);
     tcase_add_test(tc, spike_lif_matches_reference);
+    tcase_add_test(tc, add_rows_matches_reference);
     suite_add_tcase(s, tc);
     return sbp_test_run(s);
 }
