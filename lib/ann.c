@@ -27,6 +27,7 @@
 #include "alloc.h"
 #include "ann.h"
 #include "gemm.h"
+#include "io.h"
 #include "net.h"
 #include "rules/spread.h"
 #include "vmath.h"
@@ -745,6 +746,73 @@ uint64_t sbp__ann_batches(const sbp_net *net, uint64_t *bp_batches)
     return st ? st->batches : 0;
 }
 
+/* ---- model files (lib/io.c) ------------------------------------------- */
+
+/* The state carried across batches: which optimizer the moments belong to,
+ * the batch counters (the mixed schedule) and, per projection, the step
+ * counts and moments (Adam's second moments only once allocated). Masks,
+ * retro and feedback matrices come back from the seed through init. */
+static sbp_status ann_save_state(const sbp_net *net, sbp__writer *w)
+{
+    const ann_state *st = net->state;
+    sbp__put_u32(w, (uint32_t)st->opt_kind);
+    sbp__put_u64(w, st->batches);
+    sbp__put_u64(w, st->bp_batches);
+    sbp__put_u64(w, st->L);
+    for (size_t l = 1; l < st->L; l++) {
+        const an_layer *ly = &st->layer[l];
+        size_t count = st->layer[l - 1].n * ly->n;
+        sbp__put_u64(w, ly->tw);
+        sbp__put_u64(w, ly->tb);
+        sbp__put_floats(w, ly->mw, count);
+        sbp__put_floats(w, ly->mb, ly->n);
+        sbp__put_u8(w, ly->vw ? 1 : 0);
+        if (ly->vw) {
+            sbp__put_floats(w, ly->vw, count);
+            sbp__put_floats(w, ly->vb, ly->n);
+        }
+    }
+    return SBP_OK;
+}
+
+static sbp_status ann_load_state(sbp_net *net, sbp__reader *r)
+{
+    ann_state *st = net->state;
+    size_t at = r->pos;
+    uint32_t opt;
+    SBP_TRY(sbp__get_u32(r, &opt, "the optimizer of the moments"));
+    if (opt != 0 && opt != SBP_OPT_SGD && opt != SBP_OPT_ADAM)
+        return sbp__reader_fail(r, SBP_E_FORMAT, at, 0, opt, "unknown optimizer %u",
+                                (unsigned)opt);
+    st->opt_kind = (int)opt;
+    SBP_TRY(sbp__get_u64(r, &st->batches, "the batch counter"));
+    SBP_TRY(sbp__get_u64(r, &st->bp_batches, "the BP batch counter"));
+    SBP_TRY(sbp__get_count(r, st->L, "the ann state's layer count"));
+    for (size_t l = 1; l < st->L; l++) {
+        an_layer *ly = &st->layer[l];
+        size_t count = st->layer[l - 1].n * ly->n;
+        SBP_TRY(sbp__get_u64(r, &ly->tw, "a step count"));
+        SBP_TRY(sbp__get_u64(r, &ly->tb, "a step count"));
+        SBP_TRY(sbp__get_floats(r, ly->mw, count, "the first moments of layer %zu", l));
+        SBP_TRY(sbp__get_floats(r, ly->mb, ly->n, "the bias moments of layer %zu", l));
+        int has_v;
+        at = r->pos;
+        SBP_TRY(sbp__get_flag(r, &has_v, "the second-moment flag"));
+        if (!has_v) continue;
+        if (!ly->vw) {
+            ly->vw = sbp__floats(count);
+            ly->vb = sbp__floats(ly->n);
+            if (!ly->vw || !ly->vb)
+                return sbp__reader_fail(r, SBP_E_NOMEM, at, 0, 0,
+                                        "out of memory allocating the Adam state of layer %zu",
+                                        l);
+        }
+        SBP_TRY(sbp__get_floats(r, ly->vw, count, "the second moments of layer %zu", l));
+        SBP_TRY(sbp__get_floats(r, ly->vb, ly->n, "the bias second moments of layer %zu", l));
+    }
+    return SBP_OK;
+}
+
 const sbp__engine_ops sbp__ann_ops = {
     .id = SBP_ENGINE_ANN,
     .name = "ann",
@@ -754,4 +822,6 @@ const sbp__engine_ops sbp__ann_ops = {
     .destroy = ann_destroy,
     .train_epoch = ann_train_epoch,
     .predict = ann_predict,
+    .save_state = ann_save_state,
+    .load_state = ann_load_state,
 };

@@ -6,6 +6,8 @@
 #include "rng.h"
 
 typedef struct sbp__engine_ops sbp__engine_ops;
+struct sbp__writer; /* lib/io.h */
+struct sbp__reader;
 
 typedef struct sbp__net_layer {
     size_t size;
@@ -52,6 +54,11 @@ struct sbp__engine_ops {
     /* Optional: 0 when training ignores the dataset's targets (so their
      * count need not match the last layer); NULL means targets are used. */
     int (*uses_targets)(const sbp_net *net);
+    /* Optional (model files, lib/io.c): write / restore the private state
+     * that training and prediction carry across calls, for a built network
+     * (load_state runs right after init and the weights are restored). */
+    sbp_status (*save_state)(const sbp_net *net, struct sbp__writer *w);
+    sbp_status (*load_state)(sbp_net *net, struct sbp__reader *r);
 };
 
 extern const sbp__engine_ops sbp__relax_ops;

@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "gemm.h"
+#include "io.h"
 #include "net.h"
 #include "pool.h"
 #include "rbm.h"
@@ -808,6 +809,65 @@ static int rbm_uses_targets(const sbp_net *net)
     return net->n_layers != 2;
 }
 
+/* ---- model files (lib/io.c) ------------------------------------------- */
+
+/* The model state the network does not hold and what training carries
+ * across batches: the epoch counter (it seeds the epoch's streams), the
+ * divergence flag, the visible bias a, the momentum buffers and, with
+ * persistent CD, the chains and which of them have started. The mask and
+ * random retro weights come back from the seed through init; the batch
+ * statistics are recomputed by every batch. */
+static sbp_status rbm_save_state(const sbp_net *net, sbp__writer *w)
+{
+    const rbm_state *st = net->state;
+    size_t m = st->m, n = st->n, k = st->k;
+    sbp__put_u64(w, st->epoch);
+    sbp__put_u8(w, st->diverged ? 1 : 0);
+    sbp__put_floats(w, st->a, m);
+    sbp__put_floats(w, st->vW, m * n);
+    sbp__put_floats(w, st->va, m);
+    sbp__put_floats(w, st->vc, n);
+    sbp__put_floats(w, st->vU, n * k);
+    sbp__put_floats(w, st->vd, k);
+    sbp__put_u8(w, st->persistent ? 1 : 0);
+    if (st->persistent) {
+        sbp__put_floats(w, st->chain, st->B * n);
+        sbp__put_u64(w, st->B);
+        for (size_t q = 0; q < st->B; q++) sbp__put_u8(w, st->chain_ready[q] ? 1 : 0);
+    }
+    return SBP_OK;
+}
+
+static sbp_status rbm_load_state(sbp_net *net, sbp__reader *r)
+{
+    rbm_state *st = net->state;
+    size_t m = st->m, n = st->n, k = st->k;
+    int flag;
+    SBP_TRY(sbp__get_u64(r, &st->epoch, "the epoch counter"));
+    SBP_TRY(sbp__get_flag(r, &flag, "the divergence flag"));
+    st->diverged = flag;
+    SBP_TRY(sbp__get_floats(r, st->a, m, "the visible biases"));
+    SBP_TRY(sbp__get_floats(r, st->vW, m * n, "the momentum of W"));
+    SBP_TRY(sbp__get_floats(r, st->va, m, "the momentum of a"));
+    SBP_TRY(sbp__get_floats(r, st->vc, n, "the momentum of c"));
+    SBP_TRY(sbp__get_floats(r, st->vU, n * k, "the momentum of U"));
+    SBP_TRY(sbp__get_floats(r, st->vd, k, "the momentum of d"));
+    size_t at = r->pos;
+    SBP_TRY(sbp__get_flag(r, &flag, "the persistent-chain flag"));
+    if (flag != st->persistent)
+        return sbp__reader_fail(r, SBP_E_MISMATCH, at, (uint64_t)st->persistent, (uint64_t)flag,
+                                "persistent chains %s, but the CD rule says cd.persistent = %d",
+                                flag ? "stored" : "missing", st->persistent);
+    if (!flag) return SBP_OK;
+    SBP_TRY(sbp__get_floats(r, st->chain, st->B * n, "the persistent chains"));
+    SBP_TRY(sbp__get_count(r, st->B, "the chain count"));
+    for (size_t q = 0; q < st->B; q++) {
+        SBP_TRY(sbp__get_flag(r, &flag, "a chain-started flag"));
+        st->chain_ready[q] = (unsigned char)flag;
+    }
+    return SBP_OK;
+}
+
 const sbp__engine_ops sbp__rbm_ops = {
     .id = SBP_ENGINE_RBM,
     .name = "rbm",
@@ -818,4 +878,6 @@ const sbp__engine_ops sbp__rbm_ops = {
     .train_epoch = rbm_train_epoch,
     .predict = rbm_predict,
     .uses_targets = rbm_uses_targets,
+    .save_state = rbm_save_state,
+    .load_state = rbm_load_state,
 };

@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "gemm.h"
+#include "io.h"
 #include "net.h"
 #include "pool.h"
 #include "kernels.h"
@@ -634,6 +635,39 @@ static sbp_status relax_predict(sbp_net *net, size_t n, const float *x, int32_t 
     return SBP_OK;
 }
 
+/* ---- model files (lib/io.c) ------------------------------------------- */
+
+/* The state carried from batch to batch: V, g and h of every non-input
+ * layer (B x n each). Masks and initial weights come back from the seed
+ * through init; everything else is recomputed at every batch. */
+static sbp_status relax_save_state(const sbp_net *net, sbp__writer *w)
+{
+    const relax_state *st = net->state;
+    sbp__put_u64(w, st->B);
+    sbp__put_u64(w, st->L);
+    for (size_t l = 1; l < st->L; l++) {
+        const rl_layer *r = &st->layer[l];
+        sbp__put_floats(w, r->V, st->B * r->n);
+        sbp__put_floats(w, r->g, st->B * r->n);
+        sbp__put_floats(w, r->h, st->B * r->n);
+    }
+    return SBP_OK;
+}
+
+static sbp_status relax_load_state(sbp_net *net, sbp__reader *r)
+{
+    relax_state *st = net->state;
+    SBP_TRY(sbp__get_count(r, st->B, "the relax state's batch size"));
+    SBP_TRY(sbp__get_count(r, st->L, "the relax state's layer count"));
+    for (size_t l = 1; l < st->L; l++) {
+        rl_layer *ly = &st->layer[l];
+        SBP_TRY(sbp__get_floats(r, ly->V, st->B * ly->n, "V of layer %zu", l));
+        SBP_TRY(sbp__get_floats(r, ly->g, st->B * ly->n, "g of layer %zu", l));
+        SBP_TRY(sbp__get_floats(r, ly->h, st->B * ly->n, "h of layer %zu", l));
+    }
+    return SBP_OK;
+}
+
 const sbp__engine_ops sbp__relax_ops = {
     .id = SBP_ENGINE_RELAX,
     .name = "relax",
@@ -643,4 +677,6 @@ const sbp__engine_ops sbp__relax_ops = {
     .destroy = relax_destroy,
     .train_epoch = relax_train_epoch,
     .predict = relax_predict,
+    .save_state = relax_save_state,
+    .load_state = relax_load_state,
 };

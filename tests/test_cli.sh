@@ -197,8 +197,58 @@ expect 1 "data info --data /nonexistent" data info --data /nonexistent/mnist
 run train --data /nonexistent/mnist
 n_lines=$(printf '%s\n' "$err" | wc -l)
 [ "$n_lines" -eq 1 ] && ok "the error is one line" || fail "the error is one line" "$err"
-expect 1 "train --save (model files not supported yet)" train --save "$TMP/m.sbp" && contains "--save" "$err" "--save error names the option"
-expect 1 "eval --load (model files not supported yet)" eval --load "$TMP/m.sbp"
+# --- model files: train --save, eval --load -------------------------------
+expect 1 "train --save into a missing directory" train --save "$TMP/none/m.sbpm" \
+    && contains "does not exist" "$err" "--save names the missing directory"
+expect 1 "eval --load of a missing file" eval --load "$TMP/none.sbpm" \
+    && contains "No such file" "$err" "eval of a missing file says why"
+expect 2 "eval --task nettalk (mnist only)" eval --load "$TMP/m.sbpm" --task nettalk
+for engine in relax ann; do
+    m="$TMP/$engine.sbpm"
+    if expect 0 "train --model $engine --save" train --model "$engine" --hidden 40 --epochs 2 \
+        --train-limit 200 --test-limit 150 --save "$m" --json --quiet; then
+        [ -s "$m" ] && ok "$engine: the model file exists" || fail "$engine: the model file exists"
+        [ -z "$(ls "$TMP" | grep '\.tmp\.')" ] && ok "$engine: no temporary file left" \
+            || fail "$engine: no temporary file left" "$(ls "$TMP")"
+        trained=$(printf '%s\n' "$out" | sed -n 's/.*"final_test_accuracy":\([^,}]*\).*/\1/p')
+        if expect 0 "eval --load ($engine)" eval --load "$m" --test-limit 150 --json --quiet; then
+            evaluated=$(printf '%s\n' "$out" | sed -n 's/.*"test_accuracy":\([^,}]*\).*/\1/p')
+            if [ -n "$trained" ] && [ "$trained" = "$evaluated" ]; then
+                ok "$engine: eval gives the accuracy of the end of training ($evaluated)"
+            else
+                fail "$engine: eval gives the accuracy of the end of training" \
+                    "train: '$trained', eval: '$evaluated'"
+            fi
+            contains "\"samples\":150" "$out" "$engine: eval --json counts the samples"
+        fi
+        expect 0 "eval --load ($engine, human)" eval --load "$m" --test-limit 150 \
+            && contains "test accuracy" "$out" "$engine: eval prints the test accuracy"
+    fi
+done
+if [ -s "$TMP/ann.sbpm" ]; then
+    cp "$TMP/ann.sbpm" "$TMP/bad.sbpm"
+    printf '\377' | dd of="$TMP/bad.sbpm" bs=1 seek=300 conv=notrunc 2>/dev/null
+    expect 1 "eval of a corrupt model" eval --load "$TMP/bad.sbpm" \
+        && contains "CRC-32C mismatch" "$err" "corrupt model: the checksum message" \
+        && contains "bad.sbpm" "$err" "corrupt model: the file is named"
+    head -c 1000 "$TMP/ann.sbpm" >"$TMP/cut.sbpm"
+    expect 1 "eval of a truncated model" eval --load "$TMP/cut.sbpm" \
+        && contains "truncated" "$err" "truncated model: said so"
+    # a save that fails half-way (file size limit) leaves the old file as it was
+    cp "$TMP/ann.sbpm" "$TMP/keep.sbpm"
+    (trap '' XFSZ; ulimit -f 16; SBP_DATA= exec "$SBP" train --model ann --hidden 40 \
+        --epochs 1 --train-limit 50 --test-limit 50 --seed 3 --save "$TMP/keep.sbpm" --quiet) \
+        >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    err=$(cat "$TMP/err")
+    [ "$rc" -eq 1 ] && ok "train --save beyond the file size limit (exit 1)" \
+        || fail "train --save beyond the file size limit: exit $rc, expected 1" "$err"
+    contains "writing the temporary file" "$err" "the failed save says what failed"
+    cmp -s "$TMP/ann.sbpm" "$TMP/keep.sbpm" && ok "a failed save leaves the old file as it was" \
+        || fail "a failed save leaves the old file as it was"
+    [ -z "$(ls "$TMP" | grep '\.tmp\.')" ] && ok "no temporary file after a failed save" \
+        || fail "no temporary file after a failed save" "$(ls "$TMP")"
+fi
 expect 1 "bench frobnicate (unknown benchmark)" bench frobnicate
 if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
     if expect 0 "bench relax on 100 samples" bench relax --train-limit 100 --data "$SBP_SOURCE_DIR/data/mnist"; then
@@ -279,6 +329,21 @@ else
     skip "bench spike and the spike grid (spike engine or data/mnist not available)"
 fi
 
+# --- bench ann / rbm: a smoke test on 500 samples (timings never asserted) ------
+run info --json
+dense_info=$out
+for e in ann rbm; do
+    case $dense_info in *"\"$e\":true"*) have=yes ;; *) have=no ;; esac
+    if [ "$have" = yes ] && [ -d "$MNIST" ]; then
+        if expect 0 "bench $e on 500 samples" bench "$e" --train-limit 500 --data "$MNIST"; then
+            contains "s/epoch" "$out" "bench $e prints seconds per epoch"
+            contains "GFLOP/s" "$out" "bench $e prints GFLOP/s"
+        fi
+    else
+        skip "bench $e ($e engine or data/mnist not available)"
+    fi
+done
+
 # --- experiment --resume: split runs merge without training -------------------
 if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
     d="$SBP_SOURCE_DIR/data/mnist"
@@ -297,6 +362,27 @@ if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
         printf '0,baseline,1,0.5,oops,1.0\n' >> "$TMP/xc/curves.csv"
         expect 1 "--resume on a malformed curves.csv" experiment --seeds 0 --out "$TMP/xc" --resume "${common[@]}" &&
             contains "not a curves.csv row" "$err" "malformed row is named"
+    fi
+fi
+
+# --- experiment --resume continues from checkpoints -----------------------------
+if [ -d "$SBP_SOURCE_DIR/data/mnist" ]; then
+    d="$SBP_SOURCE_DIR/data/mnist"
+    ck=(--seeds 4 --variants baseline,sbp --train-limit 100 --test-limit 50 --data "$d" --shuffle --quiet)
+    if expect 0 "experiment 3 epochs in one go" experiment "${ck[@]}" --epochs 3 --out "$TMP/ka" &&
+       expect 0 "experiment 2 epochs" experiment "${ck[@]}" --epochs 2 --out "$TMP/kb"; then
+        [ -f "$TMP/kb/checkpoints/seed4-sbp-e0002.sbpm" ] && ok "the last epoch's checkpoint is kept"             || fail "no checkpoint after epoch 2" "$(ls -R "$TMP/kb")"
+        if expect 0 "experiment --resume --epochs 3 extends the runs" experiment "${ck[@]}" --epochs 3 \
+            --out "$TMP/kb" --resume; then
+            [ "$(cut -d, -f1-5 "$TMP/ka/curves.csv")" = "$(cut -d, -f1-5 "$TMP/kb/curves.csv")" ] \
+                && ok "a run extended from its checkpoint equals the run in one go" \
+                || fail "extended run differs" "$(diff "$TMP/ka/curves.csv" "$TMP/kb/curves.csv")"
+            [ ! -f "$TMP/kb/checkpoints/seed4-sbp-e0002.sbpm" ] && [ -f "$TMP/kb/checkpoints/seed4-sbp-e0003.sbpm" ] \
+                && ok "older checkpoints are removed" || fail "checkpoints" "$(ls "$TMP/kb/checkpoints")"
+        fi
+        printf 'garbage' > "$TMP/kb/checkpoints/seed4-sbp-e0003.sbpm"
+        expect 1 "--resume with a corrupt checkpoint" experiment "${ck[@]}" --epochs 4 --out "$TMP/kb" --resume &&
+            contains "seed4-sbp-e0003.sbpm" "$err" "the corrupt checkpoint is named"
     fi
 fi
 
@@ -455,6 +541,189 @@ if [ "$relax_available" = yes ] && [ -d "$MNIST" ]; then
 else
     skip "relax training checks (relax engine or data/mnist not available)"
 fi
+
+# --- NETtalk (docs/nettalk.md) ------------------------------------------------
+NT=$SRC/data/nettalk
+expect 2 "train --split without --task nettalk" train --split paper \
+    && contains "--task nettalk" "$err" "--split names --task nettalk"
+expect 2 "train --task nettalk --split words:x" train --task nettalk --split words:x
+expect 2 "train --task nettalk --split wordz" train --task nettalk --split wordz
+expect 2 "train --task nettalk --model rbm (one-hot classifier)" train --task nettalk --model rbm \
+    && contains "multi-hot" "$err" "rbm refusal says why"
+expect 1 "train --task nettalk --data /nonexistent" train --task nettalk --data /nonexistent/nettalk
+run help train
+contains "--split" "$out" "train --help documents --split"
+contains "nettalk" "$out" "train --help mentions nettalk"
+if [ "$relax_available" = yes ] && [ -d "$NT" ]; then
+    NT_TINY=(--task nettalk --hidden 20 --train-limit 60 --test-limit 40 --epochs 2)
+    run train "${NT_TINY[@]}" --json --quiet
+    if [ "$rc" -eq 0 ]; then
+        ok "train --task nettalk --json (exit 0)"
+        json_lines "train --task nettalk --json: epochs with cosine score and phoneme accuracy" \
+            'len(d) == 3 and all(o["train_error"] is None and abs(o["test_error"] + o["cosine_score"] - 1) < 1e-9 and 0 <= o["phoneme_accuracy"] <= 1 and 0 <= o["stress_accuracy"] <= 1 for o in d[:2]) and "best_epoch_phoneme_accuracy" in d[2]'
+    else
+        fail "train --task nettalk --json: exit $rc" "$err"
+    fi
+    if expect 0 "train --task nettalk, human output" train "${NT_TINY[@]}" --epochs 1; then
+        contains "cosine score" "$out" "epoch line has the cosine score"
+        contains "phonemes" "$out" "epoch line has the phoneme accuracy"
+        contains "189-20-26" "$err" "network is 189-N-26"
+        contains "paper split: 60 training windows, 40 test windows (a seeded sample" "$err" \
+            "data note: split and sample"
+    fi
+    for model in spike ann; do
+        run train "${NT_TINY[@]}" --model "$model" --epochs 1 --quiet
+        case "$rc:$err" in
+        0:*) ok "train --task nettalk --model $model (exit 0)" ;;
+        1:*"(SBP_E_UNSUPPORTED)") skip "train --task nettalk --model $model (engine not in this build)" ;;
+        *) fail "train --task nettalk --model $model: exit $rc" "$err" ;;
+        esac
+    done
+    expect 0 "train --task nettalk --split words:3" train "${NT_TINY[@]}" --split words:3 --epochs 1 \
+        && contains "word split, seed 3" "$err" "data note names the word split and its seed"
+    xn=$TMP/xn
+    if expect 0 "experiment --task nettalk, 1 seed x 2 variants" experiment "${NT_TINY[@]}" \
+        --seeds 0 --variants baseline,sbp --out "$xn" --quiet; then
+        hdr=$(head -n 1 "$xn/curves.csv")
+        [ "$hdr" = "seed,variant,epoch,train_error,test_error,seconds,phoneme_accuracy,stress_accuracy" ] \
+            && ok "nettalk curves.csv header" || fail "nettalk curves.csv header" "$hdr"
+        contains "85.58 ± 0.11 %" "$(cat "$xn/summary.md")" "nettalk summary.md quotes the paper"
+        contains "# SBP experiment: NETtalk" "$(cat "$xn/summary.md")" "nettalk summary.md title"
+        if expect 0 "experiment --task nettalk --resume (nothing to run)" experiment "${NT_TINY[@]}" \
+            --seeds 0 --variants baseline,sbp --out "$xn" --quiet --resume; then
+            [ "$(wc -l <"$xn/curves.csv")" -eq 5 ] && ok "--resume keeps the nettalk rows" \
+                || fail "--resume keeps the nettalk rows" "$(cat "$xn/curves.csv")"
+        fi
+    fi
+    expect 2 "experiment --task nettalk --grid lambda" experiment "${NT_TINY[@]}" --grid lambda \
+        --out "$TMP/xg"
+    # A malformed corpus: exit 1 naming the file and line.
+    mkdir -p "$TMP/ntbad"
+    cp "$NT"/features.tsv "$NT"/stress.tsv "$NT"/nettalk.list "$TMP/ntbad/"
+    head -n 3 "$NT/nettalk.data" >"$TMP/ntbad/nettalk.data"
+    printf 'abc\tab\t>1\t0\n' >>"$TMP/ntbad/nettalk.data"
+    expect 1 "train --task nettalk on a malformed nettalk.data" train --task nettalk \
+        --data "$TMP/ntbad" && contains "nettalk.data line 4" "$err" "the error names file and line"
+else
+    skip "nettalk training checks (relax engine or data/nettalk not available)"
+fi
+
+# --- event tasks: N-MNIST and DvsGesture (docs/events.md) ---------------------
+# Synthetic recordings written here: N-MNIST bs2 files (5 bytes an event) and
+# AEDAT 3.1 files (a '#' header, then 28-byte packet headers and 8-byte events).
+bytes() { local b; for b in "$@"; do printf "\\$(printf '%03o' "$b")"; done; }
+bs2() { bytes "$1" "$2" $((($3 << 7) | (($4 >> 16) & 127))) $((($4 >> 8) & 255)) $(($4 & 255)); }
+le32() { bytes $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
+NM=$TMP/nmnist
+mkdir -p "$NM"
+printf '#sample #class\r\n' >"$NM/labels.txt"
+for id in 1 2 3 4 5 6 7 8 9 10; do
+    cls=$((id % 2))
+    for k in 0 1 2 3 4 5 6 7 8 9 10 11; do
+        # class 0: a vertical bar, class 1: a horizontal one
+        if [ $cls -eq 0 ]; then bs2 10 $((k + 5)) $((k % 2)) $((k * 1000 + id)); else bs2 $((k + 5)) 10 $((k % 2)) $((k * 1000 + id)); fi
+    done >"$NM/$id.bs2"
+    printf '%d\t%d\r\n' "$id" "$cls" >>"$NM/labels.txt"
+done
+# aedat FILE: a DVS128 recording of 48 events, t = 100 k (k = 0..47)
+aedat() {
+    {
+        printf '#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#!END-HEADER\r\n'
+        bytes 0 0 1 0; le32 8; le32 4; le32 0; le32 1; le32 1; le32 1; le32 0; le32 0 # a special event
+        bytes 1 0 1 0; le32 8; le32 4; le32 0; le32 48; le32 48; le32 48
+        local k
+        for k in $(seq 0 47); do le32 $(((k * 2 << 17) | ((127 - k) << 2) | ((k % 2) << 1) | 1)); le32 $((k * 100)); done
+    } >"$1"
+}
+DG=$TMP/DvsGesture
+mkdir -p "$DG"
+aedat "$DG/user01_led.aedat"
+aedat "$DG/user02_led.aedat"
+printf 'class,startTime_usec,endTime_usec\r\n1,0,1600\r\n11,1600,4800\r\n' >"$DG/user01_led_labels.csv"
+printf 'class,startTime_usec,endTime_usec\r\n4,100,4000\r\n' >"$DG/user02_led_labels.csv"
+printf 'user01_led.aedat\r\n' >"$DG/trials_to_train.txt"
+printf 'user02_led.aedat\r\n' >"$DG/trials_to_test.txt"
+
+expect 2 "train --events without an event task" train --events frames=2 \
+    && contains "--task nmnist or --task dvsgesture" "$err" "--events names the tasks"
+expect 2 "train --task nmnist --events frames=0" train --task nmnist --data "$NM" --events frames=0
+expect 2 "train --task nmnist --events colour=red" train --task nmnist --data "$NM" --events colour=red \
+    && contains "unknown key 'colour'" "$err" "--events names the unknown key"
+expect 2 "train --task nmnist --events binning=sideways" train --task nmnist --data "$NM" --events binning=sideways
+expect 2 "train --task mnits" train --task mnits && contains "nmnist or dvsgesture" "$err" "--task lists the event tasks"
+expect 1 "train --task dvsgesture without --data" train --task dvsgesture \
+    && contains "needs --data DIR" "$err" "dvsgesture asks for the DvsGesture folder"
+expect 1 "train --task nmnist --data /nonexistent" train --task nmnist --data /nonexistent/nmnist
+expect 1 "train --task nmnist --data DIR without labels.txt" train --task nmnist --data "$TMP" \
+    && contains "no labels.txt" "$err" "the error says what is missing"
+expect 2 "data info --events without an event task" data info --events frames=2
+if expect 0 "data info --task nmnist --json" data info --task nmnist --data "$NM" \
+    --events frames=1,value=count --json; then
+    json_lines "data info --task nmnist: 8 + 2 samples, 120 events, 10 classes" \
+        'd[0]["task"] == "nmnist" and d[0]["train"]["samples"] == 8 and d[0]["test"]["samples"] == 2 and d[0]["train"]["events"] + d[0]["test"]["events"] == 120 and d[0]["train"]["features"] == 2 * 34 * 34 and len(d[0]["train"]["labels"]) == 10'
+fi
+expect 0 "data info --task dvsgesture (human output)" data info --task dvsgesture --data "$DG" \
+    && contains "train  2 samples, 20480 features, 11 classes" "$out" "data info --task dvsgesture: sizes"
+EV_TINY=(--hidden 20 --epochs 2 --json --quiet)
+if [ "$spike_available" = yes ]; then
+    if expect 0 "train --task nmnist --model spike --json" train --task nmnist --data "$NM" \
+        --model spike --events frames=4 "${EV_TINY[@]}"; then
+        json_lines "train --task nmnist --model spike: 2 epochs and a summary" \
+            'len(d) == 3 and d[1]["epoch"] == 2 and 0 <= d[2]["best_test_accuracy"] <= 1'
+    fi
+    expect 2 "train --task nmnist --model spike --set spike.steps=7 (not the 4 frames)" train \
+        --task nmnist --data "$NM" --model spike --events frames=4 --set spike.steps=7 "${EV_TINY[@]}" \
+        && contains "spike.steps must equal the 4 frames" "$err" "spike.steps names the frames"
+    expect 0 "train --task dvsgesture --model spike" train --task dvsgesture --data "$DG" --model spike \
+        "${EV_TINY[@]}"
+    run train --task nmnist --data "$NM" --model spike --events frames=4 --hidden 20 --epochs 1
+    contains "data: N-MNIST $NM (--data), 10 recordings, 80/20 split seeded with 0: 8 training and 2 test samples; 4 frames of 2 x 34 x 34" \
+        "$err" "train --task nmnist says which data and frames it used"
+    contains "(SNN: mn + nk + n, 9248-20-10)" "$out" "the input layer holds frames x 2 x 34 x 34"
+else
+    skip "event tasks on the spike engine (not in this build)"
+fi
+for model in relax ann rbm; do
+    run train --task nmnist --data "$NM" --model $model --events frames=2,downsample=2,polarity=merge \
+        --hidden 10 --epochs 1 --quiet
+    case "$rc:$err" in
+    0:*) ok "train --task nmnist --model $model (exit 0)" ;;
+    1:*"(SBP_E_UNSUPPORTED)") skip "train --task nmnist --model $model (engine not in this build)" ;;
+    *) fail "train --task nmnist --model $model: exit $rc" "$err" ;;
+    esac
+done
+if [ "$relax_available" = yes ]; then
+    if expect 0 "experiment --task nmnist, 1 seed x 2 variants" experiment --task nmnist --data "$NM" \
+        --events frames=2 --hidden 10 --epochs 1 --seeds 0 --variants baseline,sbp --out "$TMP/xnm" --quiet; then
+        contains "# SBP experiment: N-MNIST" "$(cat "$TMP/xnm/summary.md")" "nmnist summary.md title"
+        contains "2 frames of 2 x 34 x 34" "$(cat "$TMP/xnm/summary.md")" "nmnist summary.md gives the frames"
+    fi
+    expect 2 "experiment --task nmnist --grid lambda" experiment --task nmnist --data "$NM" --grid lambda \
+        --out "$TMP/xg"
+fi
+# malformed recordings: the library's message names file, offset and problem
+mkdir -p "$TMP/nmbad"
+cp "$NM"/* "$TMP/nmbad/"
+printf 'xy' >>"$TMP/nmbad/3.bs2"
+expect 1 "train --task nmnist on a cut recording" train --task nmnist --data "$TMP/nmbad" \
+    && contains "3.bs2: 62 bytes is not a whole number of 5-byte events" "$err" "the error names file and size" \
+    && contains "(SBP_E_TRUNCATED)" "$err" "the error ends with the status"
+printf 'class,startTime_usec,endTime_usec\r\n1,0,1600\r\n11,100,4800\r\n12,5000,6000\r\n' >"$DG/user01_led_labels.csv"
+expect 1 "train --task dvsgesture with a bad label row" train --task dvsgesture --data "$DG" \
+    && contains "user01_led_labels.csv: line 4: class 12 is out of range, expected 1..11" "$err" \
+        "the error names the CSV line"
+SHARED_NM=$SRC/../shared/data/nmnist
+if [ -d "$SHARED_NM/train" ]; then
+    if expect 0 "data info --task nmnist (the 1 000 shared recordings)" data info --task nmnist \
+        --events frames=1,value=count --json; then
+        json_lines "shared N-MNIST: 800 + 200 samples holding all 4 133 231 events" \
+            'd[0]["train"]["samples"] == 800 and d[0]["test"]["samples"] == 200 and d[0]["train"]["events"] + d[0]["test"]["events"] == 4133231'
+    fi
+else
+    skip "shared N-MNIST recordings (../shared/data/nmnist not found)"
+fi
+run bench --help
+contains "events" "$out" "bench --help lists the events benchmark"
 
 # --- rules attached through --set / --with ------------------------------------
 RULE_RUN=(--data "$MNIST" --train-limit 200 --test-limit 100 --epochs 1 --quiet)

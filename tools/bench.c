@@ -25,16 +25,30 @@
 #include <cblas.h>
 #endif
 
-static double now(void)
+double sbp_tool_bench_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static double now(void)
+{
+    return sbp_tool_bench_now();
+}
+
+int sbp_tool_blas_threads(void)
+{
+#if SBP_TOOL_HAVE_CBLAS && defined(OPENBLAS_VERSION)
+    return openblas_get_num_threads();
+#else
+    return -1;
+#endif
+}
+
 /* GFLOP/s of a 1024^3 sgemm through the same BLAS the library uses (best
  * of three), or NaN without a CBLAS. */
-static double sgemm_peak(void)
+double sbp_tool_sgemm_peak(void)
 {
 #if SBP_TOOL_HAVE_CBLAS
     const int n = 1024;
@@ -156,7 +170,7 @@ int sbp_tool_bench_relax(const sbp_bench_opts *o, FILE *out, FILE *err)
     if (!o->json)
         fprintf(err, "sbp: bench relax: measuring sgemm, then %zu samples fast, %zu naive\n",
                 n_fast, n_slow);
-    double peak = sgemm_peak();
+    double peak = sbp_tool_sgemm_peak();
     double t_fast, t_slow, t_fast_small;
     if (time_epoch(o, 0, fast, &t_fast, err) || time_epoch(o, 0, slow, &t_fast_small, err) ||
         time_epoch(o, 1, slow, &t_slow, err))

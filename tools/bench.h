@@ -19,6 +19,7 @@ typedef struct sbp_bench_opts {
     size_t samples;        /* training samples timed (0: the benchmark's default) */
     size_t naive_samples;  /* relax: samples timed on the naive path (0: default) */
     unsigned threads;      /* net.threads (0: one per core) */
+    size_t batch;          /* ann, rbm: mini-batch (0: scikit-learn's default, 200 / 10) */
     int json;
     int sbp_off;           /* spread disabled (relax: with the symmetric base rule) */
     sbp_bench_events_fn events; /* NULL: events not reported */
@@ -41,5 +42,32 @@ int sbp_tool_bench_relax(const sbp_bench_opts *o, FILE *out, FILE *err);
 int sbp_tool_bench_spike(const sbp_bench_opts *o, FILE *out, FILE *err);
 
 #define SBP_BENCH_SPIKE_DEFAULT_SAMPLES 2000
+
+/* Dense engines on MNIST, one pass timed per epoch over the first
+ * `samples` training images (default: all), SBP_BENCH_DENSE_EPOCHS epochs
+ * on one network, fastest epoch reported; FLOPs of the matrix products of
+ * one epoch counted, achieved GFLOP/s against the sgemm rate measured in
+ * the same run (tools/bench_dense.c; bench/run-dense-vs-sklearn runs them
+ * beside scikit-learn).
+ * ann: 784-500-10 MLP, ReLU, softmax cross-entropy, SGD (rate 0.1,
+ *   momentum 0.9), batch 200 (MLPClassifier's 'auto'); hidden layer by BP
+ *   (MLPClassifier's algorithm), then by SBP unless sbp_off.
+ * rbm: 500 hidden units, rate 0.1, batch 10 (BernoulliRBM's default): the
+ *   unsupervised 784-500 RBM with persistent CD-1 and no momentum or weight
+ *   decay (BernoulliRBM's algorithm), the classification RBM (784 + 10
+ *   visible) with CD-1 and the engine's momentum 0.5 and weight decay
+ *   1e-4, then the same with the SBP spread unless sbp_off.
+ * Return an exit status. */
+int sbp_tool_bench_ann(const sbp_bench_opts *o, FILE *out, FILE *err);
+int sbp_tool_bench_rbm(const sbp_bench_opts *o, FILE *out, FILE *err);
+
+#define SBP_BENCH_DENSE_EPOCHS 2
+#define SBP_BENCH_ANN_DEFAULT_BATCH 200
+#define SBP_BENCH_RBM_DEFAULT_BATCH 10
+
+/* Shared by the benchmarks (tools/bench.c). */
+double sbp_tool_bench_now(void);     /* monotonic seconds */
+double sbp_tool_sgemm_peak(void);    /* GFLOP/s of a 1024^3 sgemm, best of 3; NaN: no CBLAS */
+int sbp_tool_blas_threads(void);     /* OpenBLAS's thread count; -1 when not known */
 
 #endif

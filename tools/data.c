@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "events_task.h"
 #include "msg.h"
 #include "tool.h"
 
@@ -131,3 +132,113 @@ int load_mnist(const data_dir *dd, size_t train_limit, size_t test_limit, int qu
     return 0;
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* NETtalk                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* --data, else the bundled corpus: ./data/nettalk, the source tree's, then
+ * the installed share dir (next to the installed MNIST sample). $SBP_DATA
+ * names an MNIST directory and is not used. */
+static int resolve_nettalk_dir(const args *a, data_dir *dd)
+{
+    memset(dd, 0, sizeof *dd);
+    if (a->given[OPT_DATA]) {
+        if (check_named_dir("--data", a->val[OPT_DATA])) return EXIT_FAIL;
+        snprintf(dd->path, sizeof dd->path, "%s", a->val[OPT_DATA]);
+        dd->source = "--data";
+        return 0;
+    }
+    char cand[3][PATH_BUF];
+    const char *src[3];
+    size_t n = 0;
+    src[n] = "bundled corpus, current directory";
+    snprintf(cand[n++], PATH_BUF, "data/nettalk");
+    if (SBP_SOURCE_DIR[0]) {
+        src[n] = "bundled corpus, source tree";
+        snprintf(cand[n++], PATH_BUF, "%s/data/nettalk", SBP_SOURCE_DIR);
+    }
+    /* SBP_DATA_INSTALL_DIR is .../share/libsbp/mnist */
+    const char *inst = SBP_DATA_INSTALL_DIR;
+    const char *slash = strrchr(inst, '/');
+    if (slash && slash > inst) {
+        src[n] = "installed corpus";
+        snprintf(cand[n++], PATH_BUF, "%.*s/nettalk", (int)(slash - inst), inst);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (is_dir(cand[i])) {
+            memcpy(dd->path, cand[i], sizeof dd->path);
+            dd->source = src[i];
+            return 0;
+        }
+    }
+    return fail("no NETtalk data found (tried %s%s%s%s%s); use --data DIR", cand[0],
+                n > 1 ? ", " : "", n > 1 ? cand[1] : "", n > 2 ? ", " : "", n > 2 ? cand[2] : "");
+}
+
+int resolve_task_dir(const args *a, int task, data_dir *dd)
+{
+    if (is_events_task(task)) return resolve_events_dir(a, task, dd);
+    return task == TASK_NETTALK ? resolve_nettalk_dir(a, dd) : resolve_data_dir(a, dd);
+}
+
+int load_nettalk(const data_dir *dd, sbp_nettalk_split split, uint64_t split_seed,
+                 size_t train_limit, size_t test_limit, int quiet, sbp_dataset **train,
+                 sbp_dataset **test, sbp_nettalk_codes *codes)
+{
+    sbp_diag diag;
+    memset(&diag, 0, sizeof diag);
+    *train = *test = NULL;
+    sbp_dataset *tr = NULL, *te = NULL;
+    sbp_status st = sbp_nettalk_load(dd->path, split, split_seed, &diag, &tr, &te);
+    if (st == SBP_OK) st = sbp_nettalk_load_codes(dd->path, &diag, codes);
+    if (st != SBP_OK) {
+        sbp_dataset_free(tr);
+        sbp_dataset_free(te);
+        char ctx[PATH_BUF + 64];
+        snprintf(ctx, sizeof ctx, "cannot load NETtalk from '%s'", dd->path);
+        return lib_fail(ctx, st, diag.message);
+    }
+    size_t n_test_all = sbp_dataset_count(te);
+    if (train_limit > 0 && train_limit < sbp_dataset_count(tr)) {
+        sbp_dataset *sub = NULL;
+        st = sbp_dataset_subset(tr, 0, train_limit, &sub);
+        sbp_dataset_free(tr);
+        tr = sub;
+    }
+    /* The test windows are in corpus (alphabetical) order: take a seeded
+     * sample, not the first N. */
+    size_t want = test_limit == 0 ? NETTALK_TEST_SAMPLE : test_limit;
+    if (st == SBP_OK && want < n_test_all) {
+        sbp_dataset *sample = NULL;
+        st = sbp_dataset_split(te, want, NETTALK_DATA_SEED, NULL, &sample);
+        if (st != SBP_OK) {
+            sbp_dataset_free(tr);
+            int rc = lib_fail("cannot sample the test windows", st, sbp_dataset_errmsg(te));
+            sbp_dataset_free(te);
+            return rc;
+        }
+        sbp_dataset_free(te);
+        te = sample;
+    }
+    if (st != SBP_OK || !tr) {
+        sbp_dataset_free(tr);
+        sbp_dataset_free(te);
+        return lib_fail("cannot take the first training windows", st, NULL);
+    }
+    char split_name[64];
+    if (split == SBP_NETTALK_PAPER)
+        snprintf(split_name, sizeof split_name, "paper split");
+    else
+        snprintf(split_name, sizeof split_name, "word split, seed %llu",
+                 (unsigned long long)split_seed);
+    char sampled[64] = "";
+    if (sbp_dataset_count(te) < n_test_all)
+        snprintf(sampled, sizeof sampled, " (a seeded sample of the %zu)", n_test_all);
+    note(quiet, "data: NETtalk %s (%s), %s: %zu training windows, %zu test windows%s",
+         dd->path, dd->source, split_name, sbp_dataset_count(tr), sbp_dataset_count(te),
+         sampled);
+    *train = tr;
+    *test = te;
+    return 0;
+}

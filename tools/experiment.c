@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "events_task.h"
 #include "experiment.h"
 #include "progress.h"
 #include "svg.h"
@@ -25,17 +26,62 @@ static epoch_rec *run_rec(experiment *x, size_t s, size_t v)
     return x->rec + (s * x->n_vars + v) * x->cfg.epochs;
 }
 
+/* NETtalk rows have two more columns: phoneme_accuracy,stress_accuracy. */
 static void write_csv_row(FILE *f, uint64_t seed, const char *name, size_t e,
-                          const epoch_rec *r)
+                          const epoch_rec *r, int nettalk)
 {
     fprintf(f, "%" PRIu64 ",%s,%zu,", seed, name, e);
     if (isfinite(r->train_error)) fprintf(f, "%.10g", r->train_error);
     fprintf(f, ",");
     if (isfinite(r->test_error)) fprintf(f, "%.10g", r->test_error);
-    fprintf(f, ",%.3f\n", r->seconds);
+    fprintf(f, ",%.3f", r->seconds);
+    if (nettalk) {
+        fprintf(f, ",");
+        if (isfinite(r->phoneme_accuracy)) fprintf(f, "%.10g", r->phoneme_accuracy);
+        fprintf(f, ",");
+        if (isfinite(r->stress_accuracy)) fprintf(f, "%.10g", r->stress_accuracy);
+    }
+    fprintf(f, "\n");
 }
 
-static void experiment_epoch_out(void *user, size_t e, size_t epochs, const epoch_rec *r)
+/* <out>/checkpoints/seed<S>-<variant>-e<E>.sbpm: the network after epoch E
+ * of a run (only the latest is kept), so that --resume continues a run cut
+ * short (a crash, Ctrl-C, a machine that stops) from its last epoch instead
+ * of from the start, and extends complete runs when --epochs grows. */
+static int ckpt_path(const experiment *x, size_t s, size_t v, size_t e, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s/seed%" PRIu64 "-%s-e%04zu.sbpm", x->ckpt_dir, x->seeds[s],
+                     x->vars[v].name, e);
+    if (n < 0 || (size_t)n >= size) return fail("checkpoint path too long in '%s'", x->ckpt_dir);
+    return 0;
+}
+
+/* Saves the run's checkpoint of epoch e (atomically) and removes the one
+ * of epoch e - 1. Returns 0 or EXIT_FAIL. */
+static int save_checkpoint(const experiment *x, sbp_net *net, size_t e)
+{
+    char path[PATH_BUF];
+    int rc = ckpt_path(x, x->cur_seed, x->cur_var, e, path, sizeof path);
+    if (rc) return rc;
+    sbp_status st = sbp_net_save(net, path);
+    if (st != SBP_OK) return lib_fail("saving a checkpoint", st, sbp_net_errmsg(net));
+    if (e > 1 && ckpt_path(x, x->cur_seed, x->cur_var, e - 1, path, sizeof path) == 0)
+        remove(path);
+    return 0;
+}
+
+/* The latest checkpoint of run (s, v) at or before epoch `upto`; 0 if none. */
+static size_t find_checkpoint(const experiment *x, size_t s, size_t v, size_t upto)
+{
+    char path[PATH_BUF];
+    struct stat sb;
+    for (size_t e = upto; e >= 1; e--)
+        if (ckpt_path(x, s, v, e, path, sizeof path) == 0 && stat(path, &sb) == 0) return e;
+    return 0;
+}
+
+static int experiment_epoch_out(void *user, sbp_net *net, size_t e, size_t epochs,
+                                const epoch_rec *r)
 {
     experiment *x = user;
     const variant *v = &x->vars[x->cur_var];
@@ -47,9 +93,11 @@ static void experiment_epoch_out(void *user, size_t e, size_t epochs, const epoc
     print_epoch_human(stdout, e, epochs, r);
     fflush(stdout);
     if (x->csv) {
-        write_csv_row(x->csv, seed, v->name, e, r);
+        write_csv_row(x->csv, seed, v->name, e, r, x->cfg.task == TASK_NETTALK);
         if (fflush(x->csv) != 0) x->csv_failed = 1;
     }
+    /* the row is on disk first: a checkpoint never runs ahead of the CSV */
+    return save_checkpoint(x, net, e);
 }
 
 int mkdir_p(const char *path)
@@ -188,7 +236,8 @@ static void compute_stats(experiment *x, var_stats *vs)
             curve_of(x, s, partner, cb, &nb);
             if (!na || !nb) continue;
             double ea = NAN, eb = NAN;
-            if (sbp_cost_mean_epochs(ca, na, cb, nb, COST_CAP, E, &ea, &eb) != SBP_OK) continue;
+            if (sbp_cost_mean_epochs(ca, na, cb, nb, cost_cap(&x->cfg), E, &ea, &eb) != SBP_OK)
+                continue;
             vals[n] = self_is_a ? ea : eb;
             vals2[n] = ea;
             n++;
@@ -244,7 +293,11 @@ static int write_summary(experiment *x, const var_stats *vs, int interrupted)
     int b = x->base_var, sv = x->sbp_var;
     const char *engine = sbp_engine_name(c->engine);
 
-    fprintf(f, "# SBP experiment: MNIST, %s engine\n\n", engine);
+    const char *task = task_name(c);
+    char capstr[32] = ""; /* the cap of the thresholds, if any */
+    if (cost_cap(c) > 0.0) snprintf(capstr, sizeof capstr, ", %.1f", cost_cap(c));
+    int nettalk = c->task == TASK_NETTALK;
+    fprintf(f, "# SBP experiment: %s, %s engine\n\n", task, engine);
     if (interrupted) fprintf(f, "**Interrupted**: the tables cover the runs completed so far.\n\n");
     md_command(f);
     fprintf(f, "- libsbp %s, BLAS: %s\n", sbp_version_string(), sbp_blas_name());
@@ -252,12 +305,22 @@ static int write_summary(experiment *x, const var_stats *vs, int interrupted)
             engine, x->batch, c->epochs, c->epochs == 1 ? "" : "s",
             c->shuffle ? "training set shuffled each epoch (seed + epoch)"
                        : "training set in file order");
-    fprintf(f, "- data: %s (%s), %zu training and %zu test samples\n", x->dd.path, x->dd.source,
+    fprintf(f, "- data: %s (%s), %zu training and %zu test samples", x->dd.path, x->dd.source,
             x->n_train, x->n_test);
+    if (nettalk && c->split == SBP_NETTALK_PAPER)
+        fprintf(f, " (windows; paper split%s)", c->test_limit == SIZE_MAX
+                                                     ? ""
+                                                     : ", test windows a seeded sample");
+    else if (nettalk)
+        fprintf(f, " (windows; word split, seed %" PRIu64 "%s)", c->split_seed,
+                c->test_limit == SIZE_MAX ? "" : ", test windows a seeded sample");
+    else if (is_events_task(c->task))
+        fprintf(f, " (%s)", events_frames_text(c));
+    fprintf(f, "\n");
     fprintf(f, "- seeds:");
     for (size_t s = 0; s < x->n_seeds; s++) fprintf(f, "%s %" PRIu64, s ? "," : "", x->seeds[s]);
-    fprintf(f, "\n- per-epoch complexity %.6g (%s with m = %d, n = hidden, k = %d)\n\n", per_epoch,
-            cost_formula(c->engine), MNIST_FEATURES, MNIST_CLASSES);
+    fprintf(f, "\n- per-epoch complexity %.6g (%s with m = %zu, n = hidden, k = %zu)\n\n", per_epoch,
+            cost_formula(c->engine), c->inputs, c->outputs);
 
     fprintf(f, "## Results in the layout of model.md section 8\n\n");
     fprintf(f, "| path | task | without SBP | with SBP | cost without → with |\n");
@@ -269,13 +332,21 @@ static int write_summary(experiment *x, const var_stats *vs, int interrupted)
         int e = sci_exponent(ca);
         fmt_sci(s1, sizeof s1, ca, e, 1);
         fmt_sci(s2, sizeof s2, cb, e, 1);
-        fprintf(f, "| %s engine, this run | MNIST | ", engine);
+        fprintf(f, "| %s engine, this run | %s | ", engine, task);
         md_pct(f, A->acc_mean, A->acc_std, A->n_acc);
         fprintf(f, " | ");
         md_pct(f, B->acc_mean, B->acc_std, B->n_acc);
         fprintf(f, " | %s → %s |\n", s1, s2);
     }
-    if (c->engine == SBP_ENGINE_RELAX || c->engine == SBP_ENGINE_SPIKE)
+    int snn = c->engine == SBP_ENGINE_RELAX || c->engine == SBP_ENGINE_SPIKE;
+    if (is_events_task(c->task))
+        events_paper_rows(f, c->task, snn);
+    else if (snn && nettalk)
+        fprintf(f, "| SNN (relaxation), paper | NETtalk | 84.26 ± 0.20 %% | 85.58 ± 0.11 %% | "
+                   "4.47e6 → 0.91e6 |\n");
+    else if (nettalk)
+        fprintf(f, "| ANN/RBM, paper | NETtalk | 82.05 %% | 83.01 %% | 2.28e6 → 1.46e6 |\n");
+    else if (snn)
         fprintf(f, "| SNN (relaxation), paper | MNIST | 93.67 ± 0.40 %% | 95.14 ± 0.12 %% | "
                    "1.92e7 → 0.88e7 |\n");
     else
@@ -285,9 +356,17 @@ static int write_summary(experiment *x, const var_stats *vs, int interrupted)
         fprintf(f, "\n(The \"this run\" row needs both replace0 and replace100.)\n");
     else if (b < 0 || sv < 0)
         fprintf(f, "\n(The \"this run\" row needs both the baseline and the sbp variant.)\n");
-    fprintf(f, "\nThe paper's numbers are for 100 epochs on the full MNIST (60 000 / 10 000), "
-               "seeds 0, 42, 3, 512, 100, batch 50; a shorter or smaller run is not directly "
-               "comparable.\n\n");
+    if (is_events_task(c->task))
+        events_paper_note(f, c->task);
+    else if (nettalk)
+        fprintf(f, "\nThe paper's NETtalk numbers are its cosine score (1 − mean cosine "
+                   "distance) for 100 epochs on 5 033 training windows, seeds 0, 42, 3, 512, "
+                   "100, batch 1; its test set is not recorded. A shorter or smaller run is not "
+                   "directly comparable.\n\n");
+    else
+        fprintf(f, "\nThe paper's numbers are for 100 epochs on the full MNIST (60 000 / "
+                   "10 000), seeds 0, 42, 3, 512, 100, batch 50; a shorter or smaller run is not "
+                   "directly comparable.\n\n");
 
     fprintf(f, "## Per variant\n\n");
     fprintf(f, "| variant | base rule | SBP spread | test accuracy (best epoch) | seeds | mean "
@@ -322,10 +401,10 @@ static int write_summary(experiment *x, const var_stats *vs, int interrupted)
     fprintf(f,
             "\n## Definitions\n\n"
             "- Test accuracy: 1 − the minimum test error over the epochs of a run (best epoch), "
-            "mean ± population standard deviation over seeds.\n"
+            "mean ± population standard deviation over seeds.%s\n"
             "- Mean epochs (model.md section 7): for each seed, the baseline's test-error curve A "
-            "and the variant's curve B give lo = max(min A, min B) and hi = min(max A, max B, "
-            "%.1f); five thresholds evenly spaced from lo to hi; for each, the first epoch whose "
+            "and the variant's curve B give lo = max(min A, min B) and hi = min(max A, max B%s); "
+            "five thresholds evenly spaced from lo to hi; for each, the first epoch whose "
             "error is ≤ the threshold (never reached: the budget, %zu); the mean over the five "
             "thresholds; then mean ± std over seeds. The baseline row uses its value in the pair "
             "named in \"paired with\".\n"
@@ -333,7 +412,13 @@ static int write_summary(experiment *x, const var_stats *vs, int interrupted)
             "- Cost reduction vs baseline = 1 − (variant's mean epochs) / (baseline's mean "
             "epochs in the same pairs).\n"
             "- Wall s / epoch: training plus testing time of one epoch, mean over seeds.\n",
-            COST_CAP, c->epochs, cost_formula(c->engine), per_epoch, topo);
+            nettalk ? " NETtalk: test error = 1 − cosine score, the paper's metric (the mean "
+                      "over test windows of the cosine between the 26 output and target "
+                      "units); phoneme and stress accuracies per epoch are in curves.csv "
+                      "(docs/nettalk.md)."
+                    : "",
+            capstr, c->epochs,
+            cost_formula(c->engine), per_epoch, topo);
     if (replace)
         fprintf(f, "- Variants: replaceP = ann.hidden_mode mixed with ann.replace_bp = P/100: P %% "
                    "of the batches update the hidden layers with SBP (spread on), the others "
@@ -394,7 +479,8 @@ static int write_svg(experiment *x)
         ns++;
     }
     char title[160];
-    snprintf(title, sizeof title, "MNIST test error per epoch, %s engine, %zu seed%s",
+    snprintf(title, sizeof title, "%s test error%s per epoch, %s engine, %zu seed%s",
+             task_name(&x->cfg), x->cfg.task == TASK_NETTALK ? " (1 - cosine score)" : "",
              sbp_engine_name(x->cfg.engine), x->n_seeds, x->n_seeds == 1 ? "" : "s");
     svg_plot plot = {title, "epoch", "test error (%)",
                      x->n_seeds > 1 ? "line: mean over seeds; band: min to max over seeds"
@@ -487,7 +573,8 @@ static void write_run_rows(experiment *x, size_t s, size_t v)
 {
     const epoch_rec *rec = run_rec(x, s, v);
     for (size_t e = 0; e < x->n_done[s * x->n_vars + v]; e++)
-        write_csv_row(x->csv, x->seeds[s], x->vars[v].name, e + 1, &rec[e]);
+        write_csv_row(x->csv, x->seeds[s], x->vars[v].name, e + 1, &rec[e],
+                      x->cfg.task == TASK_NETTALK);
 }
 
 /* --resume: reads an earlier curves.csv and keeps the runs (seed, variant)
@@ -509,13 +596,15 @@ static int resume_runs(experiment *x, const char *path, size_t *kept)
     while (fgets(line, sizeof line, f)) {
         lineno++;
         if (strncmp(line, "seed,", 5) == 0) continue; /* a header, possibly repeated */
-        /* seed,variant,epoch,train_error,test_error,seconds; an empty
-         * error field means "not measured" */
-        char *field[6];
+        /* seed,variant,epoch,train_error,test_error,seconds and, for
+         * NETtalk, phoneme_accuracy,stress_accuracy; an empty error or
+         * accuracy field means "not measured" */
+        const size_t want = x->cfg.task == TASK_NETTALK ? 8 : 6;
+        char *field[8];
         size_t nf = 0;
         char *p = line;
         line[strcspn(line, "\r\n")] = '\0';
-        while (nf < 6) {
+        while (nf < want) {
             field[nf++] = p;
             char *comma = strchr(p, ',');
             if (!comma) break;
@@ -524,8 +613,8 @@ static int resume_runs(experiment *x, const char *path, size_t *kept)
         }
         char *end;
         errno = 0;
-        unsigned long long seed = nf == 6 ? strtoull(field[0], &end, 10) : 0;
-        int bad = nf != 6 || errno || *end;
+        unsigned long long seed = nf == want ? strtoull(field[0], &end, 10) : 0;
+        int bad = nf != want || errno || *end;
         size_t epoch = bad ? 0 : (size_t)strtoull(field[2], &end, 10);
         bad = bad || *end;
         double err[2], secs = bad ? 0 : strtod(field[5], &end);
@@ -533,6 +622,11 @@ static int resume_runs(experiment *x, const char *path, size_t *kept)
         for (int k = 0; k < 2 && !bad; k++) {
             err[k] = *field[3 + k] ? strtod(field[3 + k], &end) : NAN;
             bad = *field[3 + k] && *end;
+        }
+        double acc[2] = {NAN, NAN};
+        for (int k = 0; k < 2 && !bad && want == 8; k++) {
+            acc[k] = *field[6 + k] ? strtod(field[6 + k], &end) : NAN;
+            bad = *field[6 + k] && *end;
         }
         if (bad) {
             rc = fail("--resume: %s line %zu is not a curves.csv row", path, lineno);
@@ -549,20 +643,27 @@ static int resume_runs(experiment *x, const char *path, size_t *kept)
         r->train_error = err[0];
         r->test_error = err[1];
         r->seconds = secs;
+        r->phoneme_accuracy = acc[0];
+        r->stress_accuracy = acc[1];
         x->n_done[i] = epoch;
         x->run_seconds[i] += secs;
     }
     fclose(f);
     if (rc) return rc;
-    /* runs that stopped part way are run again from the start */
-    for (size_t i = 0; i < x->n_seeds * x->n_vars; i++) {
-        if (x->n_done[i] == x->cfg.epochs)
-            (*kept)++;
-        else {
-            x->n_done[i] = 0;
+    /* runs that stopped part way continue from their latest checkpoint
+     * (the epochs after it are dropped); without one they start again */
+    for (size_t s = 0; s < x->n_seeds; s++)
+        for (size_t v = 0; v < x->n_vars; v++) {
+            size_t i = s * x->n_vars + v;
+            if (x->n_done[i] == x->cfg.epochs) {
+                (*kept)++;
+                continue;
+            }
+            size_t e = x->n_done[i] ? find_checkpoint(x, s, v, x->n_done[i]) : 0;
+            x->n_done[i] = e;
             x->run_seconds[i] = 0.0;
+            for (size_t k = 0; k < e; k++) x->run_seconds[i] += run_rec(x, s, v)[k].seconds;
         }
-    }
     return 0;
 }
 
@@ -589,7 +690,8 @@ int tool_experiment(const args *a)
         x->n_seeds = 5;
     }
     if (a->given[OPT_GRID]) {
-        rc = run_grid(x, a);
+        rc = x->cfg.task == TASK_MNIST ? run_grid(x, a)
+                                       : usage("--grid: only with --task mnist for now");
         goto done;
     }
     if (a->given[OPT_GRID_VALUES] || a->given[OPT_VAL]) {
@@ -611,7 +713,7 @@ int tool_experiment(const args *a)
         goto done;
     }
     snprintf(x->out_dir, sizeof x->out_dir, "%s", a->val[OPT_OUT]);
-    if ((rc = resolve_data_dir(a, &x->dd))) goto done;
+    if ((rc = resolve_task_dir(a, x->cfg.task, &x->dd))) goto done;
 
     /* Every variant's network must build before anything is loaded or run. */
     for (size_t v = 0; v < x->n_vars; v++) {
@@ -636,6 +738,9 @@ int tool_experiment(const args *a)
         goto done;
     }
     if ((rc = mkdir_p(x->out_dir))) goto done;
+    if ((rc = out_path(x, "checkpoints", x->ckpt_dir, sizeof x->ckpt_dir)) ||
+        (rc = mkdir_p(x->ckpt_dir)))
+        goto done;
     char path[PATH_BUF];
     if ((rc = out_path(x, "curves.csv", path, sizeof path))) goto done;
     size_t kept = 0;
@@ -645,7 +750,8 @@ int tool_experiment(const args *a)
         rc = fail("cannot write '%s': %s", path, strerror(errno));
         goto done;
     }
-    fprintf(x->csv, "seed,variant,epoch,train_error,test_error,seconds\n");
+    fprintf(x->csv, "seed,variant,epoch,train_error,test_error,seconds%s\n",
+            x->cfg.task == TASK_NETTALK ? ",phoneme_accuracy,stress_accuracy" : "");
     /* complete runs kept by --resume go first, as they were */
     for (size_t s = 0; s < x->n_seeds; s++)
         for (size_t v = 0; v < x->n_vars; v++)
@@ -653,9 +759,7 @@ int tool_experiment(const args *a)
     fflush(x->csv);
     if (kept) note(x->cfg.quiet, "--resume: kept %zu complete runs from %s", kept, path);
 
-    if ((rc = load_mnist(&x->dd, x->cfg.train_limit, x->cfg.test_limit, x->cfg.quiet, &train,
-                         &test)))
-        goto done;
+    if ((rc = load_task(&x->cfg, &x->dd, &train, &test))) goto done;
     x->n_train = sbp_dataset_count(train);
     x->n_test = sbp_dataset_count(test);
 
@@ -667,16 +771,40 @@ int tool_experiment(const args *a)
             apply_variant(c, &x->vars[v]);
             x->cur_seed = s;
             x->cur_var = v;
+            size_t i = s * x->n_vars + v;
             sbp_net *net = NULL;
-            if ((rc = build_net(c, x->seeds[s], &net))) break;
+            if (x->n_done[i] > 0) {
+                /* continued from its checkpoint, with the settings it was
+                 * started with (the file holds them) */
+                char ck[PATH_BUF];
+                sbp_diag dg;
+                if ((rc = ckpt_path(x, s, v, x->n_done[i], ck, sizeof ck))) break;
+                sbp_status st = sbp_net_load(ck, &dg, &net);
+                if (st != SBP_OK) {
+                    rc = lib_fail(ck, st, dg.message);
+                    break;
+                }
+                if (c->threads_given && (st = sbp_net_set_int(net, SBP_NET_THREADS, c->threads))) {
+                    rc = lib_fail("--threads", st, sbp_net_errmsg(net));
+                    sbp_net_free(net);
+                    break;
+                }
+                write_run_rows(x, s, v);
+                fflush(x->csv);
+                note(c->quiet, "--resume: seed %" PRIu64 ", variant %s continues after epoch %zu "
+                               "from %s", x->seeds[s], x->vars[v].name, x->n_done[i], ck);
+            } else if ((rc = build_net(c, x->seeds[s], &net))) {
+                break;
+            }
             char prefix[64];
             snprintf(prefix, sizeof prefix, "seed %" PRIu64 " %s ", x->seeds[s],
                      x->vars[v].name);
             note(c->quiet, "run %zu/%zu: seed %" PRIu64 ", variant %s", s * x->n_vars + v + 1,
                  runs, x->seeds[s], x->vars[v].name);
-            size_t i = s * x->n_vars + v;
+            double secs = 0.0;
             rc = run_epochs(net, train, test, c, x->seeds[s], prefix, run_rec(x, s, v),
-                            &x->n_done[i], &x->run_seconds[i], experiment_epoch_out, x);
+                            &x->n_done[i], &secs, experiment_epoch_out, x);
+            x->run_seconds[i] += secs;
             sbp_net_free(net);
             if (x->csv_failed) {
                 rc = fail("writing '%s' failed", path);

@@ -36,6 +36,7 @@ typedef struct experiment {
     double *run_seconds;
     FILE *csv;
     int csv_failed;
+    char ckpt_dir[PATH_BUF]; /* <out>/checkpoints */
     size_t cur_seed, cur_var; /* the run whose epochs are being reported */
 } experiment;
 

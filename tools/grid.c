@@ -92,8 +92,9 @@ static int grid_cell_cfg(grid *g, size_t ip, size_t jf, run_cfg *c)
     return rc;
 }
 
-static void grid_epoch_out(void *user, size_t e, size_t epochs, const epoch_rec *r)
+static int grid_epoch_out(void *user, sbp_net *net, size_t e, size_t epochs, const epoch_rec *r)
 {
+    (void)net;
     grid *g = user;
     printf("lambda_p %-4g lambda_f %-4g seed %-4" PRIu64 "  epoch %zu/%zu  ",
            g->values[g->cur_p], g->values[g->cur_f], g->x->seeds[g->cur_s], e, epochs);
@@ -103,6 +104,7 @@ static void grid_epoch_out(void *user, size_t e, size_t epochs, const epoch_rec 
         printf("train error n/a  ");
     printf("val error %.2f %%  %.1f s\n", 100.0 * r->test_error, r->seconds);
     fflush(stdout);
+    return 0;
 }
 
 /* Mean and population std over the seeds' complete runs of a cell;
@@ -345,6 +347,7 @@ int run_grid(experiment *x, const args *a)
                 note(cell.quiet, "run %zu/%zu: lambda_p %g, lambda_f %g, seed %" PRIu64, k, runs,
                      g.values[i], g.values[j], x->seeds[s]);
                 grid_run *r = grid_at(&g, i, j, s);
+                r->epochs_done = 0; /* a fresh network */
                 rc = run_epochs(net, train, val, &cell, x->seeds[s], prefix, g.rec, &r->epochs_done,
                                 &r->seconds, grid_epoch_out, &g);
                 sbp_net_free(net);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events_task.h"
 #include "netcfg.h"
 #include "progress.h"
 
@@ -239,6 +240,22 @@ static int check_rule_sets(const run_cfg *c)
     return 0;
 }
 
+/* --split paper | words | words:SEED (NETtalk). */
+static int parse_split(const char *s, run_cfg *c)
+{
+    if (c->task != TASK_NETTALK) return usage("--split: only with --task nettalk");
+    if (strcmp(s, "paper") == 0) {
+        c->split = SBP_NETTALK_PAPER;
+        return 0;
+    }
+    if (strncmp(s, "words", 5) == 0 && (s[5] == '\0' || s[5] == ':')) {
+        c->split = SBP_NETTALK_WORDS;
+        return s[5] ? parse_uint("--split words:SEED", s + 6, 0, UINT64_MAX, &c->split_seed)
+                    : 0;
+    }
+    return usage("--split: expected paper, words or words:SEED, got '%s'", s);
+}
+
 /* The options common to train and experiment; then every --set must reach
  * a rule the run attaches. */
 int parse_run_cfg(const args *a, run_cfg *c)
@@ -255,9 +272,25 @@ int parse_run_cfg(const args *a, run_cfg *c)
     c->json = a->given[OPT_JSON];
     c->shuffle = a->given[OPT_SHUFFLE];
 
-    if (a->given[OPT_TASK] && strcmp(a->val[OPT_TASK], "mnist") != 0)
-        return usage("--task: expected mnist, got '%s'", a->val[OPT_TASK]);
+    c->inputs = MNIST_FEATURES;
+    c->outputs = MNIST_CLASSES;
+    c->split = SBP_NETTALK_PAPER;
+    c->split_seed = NETTALK_DATA_SEED;
+    if (a->given[OPT_TASK] && strcmp(a->val[OPT_TASK], "nettalk") == 0) {
+        c->task = TASK_NETTALK;
+        c->inputs = SBP_NETTALK_INPUTS;
+        c->outputs = SBP_NETTALK_UNITS;
+    } else if (a->given[OPT_TASK] && strcmp(a->val[OPT_TASK], "mnist") != 0 &&
+               !events_task_name(a->val[OPT_TASK])) {
+        return usage("--task: expected mnist, nettalk, nmnist or dvsgesture, got '%s'",
+                     a->val[OPT_TASK]);
+    }
+    if ((rc = events_task_parse(a, c))) return rc; /* nmnist, dvsgesture, --events */
+    if (a->given[OPT_SPLIT] && (rc = parse_split(a->val[OPT_SPLIT], c))) return rc;
     if (a->given[OPT_MODEL] && (rc = parse_engine(a->val[OPT_MODEL], &c->engine))) return rc;
+    if (c->task == TASK_NETTALK && c->engine == SBP_ENGINE_RBM)
+        return usage("--task nettalk: the rbm engine is a classifier of one-hot labels; "
+                     "NETtalk targets are multi-hot (use relax, spike or ann)");
     if (a->given[OPT_EPOCHS] &&
         (rc = parse_size("--epochs", a->val[OPT_EPOCHS], 1, MAX_EPOCHS, &c->epochs)))
         return rc;
@@ -265,9 +298,11 @@ int parse_run_cfg(const args *a, run_cfg *c)
         (rc = parse_size("--train-limit", a->val[OPT_TRAIN_LIMIT], 1, SIZE_MAX / 2,
                          &c->train_limit)))
         return rc;
-    if (a->given[OPT_TEST_LIMIT] &&
-        (rc = parse_size("--test-limit", a->val[OPT_TEST_LIMIT], 1, SIZE_MAX / 2,
-                         &c->test_limit)))
+    if (a->given[OPT_TEST_LIMIT] && strcmp(a->val[OPT_TEST_LIMIT], "all") == 0)
+        c->test_limit = SIZE_MAX; /* NETtalk: not the default sample */
+    else if (a->given[OPT_TEST_LIMIT] &&
+             (rc = parse_size("--test-limit", a->val[OPT_TEST_LIMIT], 1, SIZE_MAX / 2,
+                              &c->test_limit)))
         return rc;
     if (a->given[OPT_HIDDEN]) {
         uint64_t h[MAX_HIDDEN];
@@ -289,6 +324,11 @@ int parse_run_cfg(const args *a, run_cfg *c)
         c->threads_given = 1;
         c->threads = (int64_t)v;
     }
+    /* NETtalk: the paper trains with one window per update (model.md 8). */
+    if (c->task == TASK_NETTALK && !c->batch_given) {
+        c->batch_given = 1;
+        c->batch = 1;
+    }
     if (a->given[OPT_WITH] && (rc = parse_with(a->val[OPT_WITH], &c->with))) return rc;
     for (size_t i = 0; i < a->n_sets; i++)
         if ((rc = parse_set(a->sets[i], &c->sets[c->n_sets++]))) return rc;
@@ -300,9 +340,9 @@ int parse_run_cfg(const args *a, run_cfg *c)
 size_t layer_sizes(const run_cfg *c, size_t *sizes)
 {
     size_t n = 0;
-    sizes[n++] = MNIST_FEATURES;
+    sizes[n++] = c->inputs;
     for (size_t i = 0; i < c->n_hidden; i++) sizes[n++] = c->hidden[i];
-    sizes[n++] = MNIST_CLASSES;
+    sizes[n++] = c->outputs;
     return n;
 }
 
@@ -332,6 +372,30 @@ const char *cost_formula(sbp_engine e)
 /* Per-epoch complexity (model.md section 7). One hidden layer: the
  * library's sbp_cost_per_epoch. Deeper nets: the same terms summed over
  * every projection (SNN: weights + hidden neurons; dense: 2 x weights). */
+double cost_cap(const run_cfg *c)
+{
+    if (c->task != TASK_NETTALK) return COST_CAP;
+    return c->engine == SBP_ENGINE_ANN ? 0.4 : 0.0;
+}
+
+const char *task_name(const run_cfg *c)
+{
+    if (is_events_task(c->task)) return events_task_title(c->task);
+    return c->task == TASK_NETTALK ? "NETtalk" : "MNIST";
+}
+
+int load_task(run_cfg *c, const data_dir *dd, sbp_dataset **train, sbp_dataset **test)
+{
+    static sbp_nettalk_codes codes; /* one table per process */
+    if (is_events_task(c->task)) return load_events_task(c, dd, train, test);
+    if (c->task != TASK_NETTALK)
+        return load_mnist(dd, c->train_limit, c->test_limit, c->quiet, train, test);
+    int rc = load_nettalk(dd, c->split, c->split_seed, c->train_limit, c->test_limit, c->quiet,
+                          train, test, &codes);
+    if (!rc) c->codes = &codes;
+    return rc;
+}
+
 double per_epoch_cost(const run_cfg *c)
 {
     size_t s[MAX_HIDDEN + 2];
@@ -411,11 +475,19 @@ int build_net(const run_cfg *c, uint64_t seed, sbp_net **out)
             goto done;
         }
     }
+    /* NETtalk targets are multi-hot: sigmoid outputs under the squared error
+     * (as Sejnowski and Rosenberg), not a softmax. */
+    if (c->engine == SBP_ENGINE_ANN && c->task == TASK_NETTALK && !find_set(c, SBP_ANN_LOSS) &&
+        (st = sbp_net_set_int(net, SBP_ANN_LOSS, SBP_LOSS_MSE)) != SBP_OK) {
+        rc = lib_fail("ann.loss", st, sbp_net_errmsg(net));
+        goto done;
+    }
     if (c->engine == SBP_ENGINE_ANN && c->replace_pct >= 0 &&
         (st = sbp_net_set_real(net, SBP_ANN_REPLACE_BP, c->replace_pct / 100.0)) != SBP_OK) {
         rc = lib_fail("ann.replace_bp", st, sbp_net_errmsg(net));
         goto done;
     }
+    if ((rc = events_task_net(c, net))) goto done; /* spike: events encoder, a step per frame */
     for (size_t i = 0; i < c->n_sets; i++) {
         if (c->sets[i].target != SET_NET) continue;
         if (apply_net_set(net, &c->sets[i]) != SBP_OK) {
@@ -492,6 +564,48 @@ done:
 /* The epoch loop                                                            */
 /* ------------------------------------------------------------------------ */
 
+/* NETtalk test pass: the outputs of all test windows in one
+ * sbp_net_predict call (so that the relax engine carries its state from
+ * window to window as sbp_net_evaluate does), scored by the library:
+ * test_error = 1 - cosine score. */
+static sbp_status evaluate_nettalk(sbp_net *net, const sbp_dataset *test,
+                                   const sbp_nettalk_codes *codes, epoch_rec *r,
+                                   const char **why)
+{
+    size_t n = sbp_dataset_count(test), d = sbp_dataset_features(test);
+    size_t k = sbp_dataset_targets(test);
+    *why = "the test set is not a NETtalk dataset";
+    if (k != SBP_NETTALK_UNITS || !codes) return SBP_E_INVALID;
+    *why = "out of memory for the NETtalk test pass";
+    float *x = malloc(n * d * sizeof *x), *t = malloc(n * k * sizeof *t);
+    float *o = malloc(n * k * sizeof *o);
+    int32_t *lab = malloc(n * sizeof *lab);
+    sbp_status st = x && t && o && lab ? SBP_OK : SBP_E_NOMEM;
+    if (st == SBP_OK) {
+        *why = sbp_dataset_errmsg(test);
+        st = sbp_dataset_batch(test, 0, n, x, t, NULL);
+    }
+    if (st == SBP_OK) {
+        *why = NULL; /* the network's message */
+        st = sbp_net_predict(net, n, x, lab, o);
+    }
+    double cosine = NAN;
+    if (st == SBP_OK) {
+        *why = "scoring the NETtalk outputs";
+        st = sbp_nettalk_score(codes, o, t, n, &r->phoneme_accuracy, &r->stress_accuracy,
+                               &cosine);
+    }
+    if (st == SBP_OK) {
+        *why = NULL;
+        r->test_error = 1.0 - cosine;
+    }
+    free(x);
+    free(t);
+    free(o);
+    free(lab);
+    return st;
+}
+
 /* Trains c->epochs epochs, evaluating after each. rec receives one entry
  * per completed epoch and *n_done their count. Returns 0, EXIT_FAIL or
  * EXIT_INTERRUPTED. */
@@ -502,7 +616,6 @@ int run_epochs(sbp_net *net, sbp_dataset *train, const sbp_dataset *test, const 
     tool_progress p;
     tool_progress_init(&p, stderr, c->quiet);
     sbp_net_set_progress(net, tool_progress_callback, &p);
-    *n_done = 0;
     int rc = 0;
     double t_begin = tool_now();
     sbp_status st = sbp_dataset_reset_order(train);
@@ -510,9 +623,16 @@ int run_epochs(sbp_net *net, sbp_dataset *train, const sbp_dataset *test, const 
         rc = lib_fail("training set", st, sbp_dataset_errmsg(train));
         goto done;
     }
+    /* a continued run: the presentation order those epochs left behind */
+    for (size_t e = 1; c->shuffle && e <= *n_done; e++) {
+        if ((st = sbp_dataset_shuffle(train, seed + e)) != SBP_OK) {
+            rc = lib_fail("shuffling the training set", st, sbp_dataset_errmsg(train));
+            goto done;
+        }
+    }
     size_t n_train = sbp_dataset_count(train), n_test = sbp_dataset_count(test);
     const char *eval_name = c->eval_name ? c->eval_name : "test";
-    for (size_t e = 1; e <= c->epochs; e++) {
+    for (size_t e = *n_done + 1; e <= c->epochs; e++) {
         if (tool_interrupted()) {
             rc = EXIT_INTERRUPTED;
             break;
@@ -523,17 +643,22 @@ int run_epochs(sbp_net *net, sbp_dataset *train, const sbp_dataset *test, const 
         }
         char label[96];
         double t0 = tool_now();
-        epoch_rec r = {NAN, NAN, 0.0};
+        epoch_rec r = {NAN, NAN, 0.0, NAN, NAN};
+        const char *why = NULL; /* message of a failure that is not the network's */
 
         snprintf(label, sizeof label, "%sepoch %zu/%zu train", prefix, e, c->epochs);
         tool_progress_begin(&p, label);
         st = sbp_net_train_epoch(net, train, &r.train_error);
         tool_progress_clear(&p);
+        if (c->task == TASK_NETTALK) r.train_error = NAN; /* no classes: see epoch_rec */
         if (st == SBP_OK) {
             snprintf(label, sizeof label, "%sepoch %zu/%zu %-5s", prefix, e, c->epochs,
                      eval_name);
             tool_progress_begin(&p, label);
-            st = sbp_net_evaluate(net, test, &r.test_error);
+            if (c->task == TASK_NETTALK)
+                st = evaluate_nettalk(net, test, c->codes, &r, &why);
+            else
+                st = sbp_net_evaluate(net, test, &r.test_error);
             tool_progress_clear(&p);
         }
         if (st == SBP_E_CANCELLED) {
@@ -541,7 +666,7 @@ int run_epochs(sbp_net *net, sbp_dataset *train, const sbp_dataset *test, const 
             break;
         }
         if (st != SBP_OK) {
-            rc = lib_fail("training failed", st, sbp_net_errmsg(net));
+            rc = lib_fail("training failed", st, why ? why : sbp_net_errmsg(net));
             break;
         }
         r.seconds = tool_now() - t0;
@@ -549,7 +674,7 @@ int run_epochs(sbp_net *net, sbp_dataset *train, const sbp_dataset *test, const 
         if (!p.tty)
             note(c->quiet, "%sepoch %zu/%zu done: %zu training + %zu %s samples in %.1f s",
                  prefix, e, c->epochs, n_train, n_test, eval_name, r.seconds);
-        if (fn) fn(user, e, c->epochs, &r);
+        if (fn && (rc = fn(user, net, e, c->epochs, &r))) break;
     }
 done:
     sbp_net_set_progress(net, NULL, NULL);
@@ -576,7 +701,12 @@ void print_epoch_human(FILE *f, size_t e, size_t epochs, const epoch_rec *r)
         fprintf(f, "train error %.2f %%  ", 100.0 * r->train_error);
     else
         fprintf(f, "train error n/a  ");
-    fprintf(f, "test error %.2f %%  %.1f s\n", 100.0 * r->test_error, r->seconds);
+    fprintf(f, "test error %.2f %%  ", 100.0 * r->test_error);
+    if (isfinite(r->phoneme_accuracy))
+        fprintf(f, "(cosine score %.2f %%, phonemes %.2f %%, stress %.2f %%)  ",
+                100.0 * (1.0 - r->test_error), 100.0 * r->phoneme_accuracy,
+                100.0 * r->stress_accuracy);
+    fprintf(f, "%.1f s\n", r->seconds);
 }
 
 /* Reads --sbp and --rule (train only). */

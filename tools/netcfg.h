@@ -66,6 +66,12 @@ typedef struct run_cfg {
     int shuffle;
     int quiet, json;
     const char *eval_name; /* what the per-epoch evaluation set is called; NULL: "test" */
+    int task;              /* TASK_MNIST or TASK_NETTALK (--task) */
+    size_t inputs, outputs;/* of the task: 784, 10 (MNIST) or 189, 26 (NETtalk) */
+    sbp_nettalk_split split;   /* --split, NETtalk */
+    uint64_t split_seed;       /* --split words:SEED, NETtalk */
+    const sbp_nettalk_codes *codes; /* NETtalk: set once the data are loaded */
+    sbp_event_frames events;   /* N-MNIST, DvsGesture: frames (--events; events_task.c) */
     set_item sets[MAX_SETS];
     size_t n_sets;
 } run_cfg;
@@ -96,6 +102,14 @@ void format_topology(char *buf, size_t size, const run_cfg *c);
 const char *cost_formula(sbp_engine e);
 /* Per-epoch complexity (model.md section 7). */
 double per_epoch_cost(const run_cfg *c);
+/* Cap of the mean-epochs thresholds: COST_CAP for MNIST; NETtalk as the
+ * paper: none (0) for the SNN engines, 0.4 for ann. */
+double cost_cap(const run_cfg *c);
+/* "MNIST" or "NETtalk". */
+const char *task_name(const run_cfg *c);
+/* Loads the task's data into train / test (and c->codes for NETtalk).
+ * Returns 0 or an exit status after the message. */
+int load_task(run_cfg *c, const data_dir *dd, sbp_dataset **train, sbp_dataset **test);
 
 /* Builds the network of a run: engine, parameters, layers and rules: the
  * SBP spread rule on every layer after the input (enabled per sbp_on);
@@ -112,15 +126,26 @@ int build_net(const run_cfg *c, uint64_t seed, sbp_net **out);
 /* The epoch loop                                                            */
 /* ------------------------------------------------------------------------ */
 
+/* NETtalk: test_error = 1 - cosine score and train_error is NaN (the
+ * library's train error counts argmax misclassifications, which multi-hot
+ * targets do not have); the accuracies are NaN for MNIST. */
 typedef struct epoch_rec {
     double train_error, test_error, seconds;
+    double phoneme_accuracy, stress_accuracy;
 } epoch_rec;
 
-typedef void (*epoch_fn)(void *user, size_t epoch, size_t epochs, const epoch_rec *r);
+/* Called after each completed epoch with the network as it stands; a
+ * non-zero return (an exit status) stops the run with that status. */
+typedef int (*epoch_fn)(void *user, sbp_net *net, size_t epoch, size_t epochs,
+                        const epoch_rec *r);
 
-/* Trains c->epochs epochs, evaluating after each. rec receives one entry
- * per completed epoch and *n_done their count; fn (if not NULL) is called
- * after each. Returns 0, EXIT_FAIL or EXIT_INTERRUPTED. */
+/* Trains up to c->epochs epochs, evaluating after each. On entry *n_done
+ * is the number of epochs the network has already trained (0 for a new
+ * one; a run continued from a checkpoint passes its count and rec holds
+ * those epochs): the training set's shuffles of those epochs are replayed
+ * so that the run continues exactly. rec receives one entry per completed
+ * epoch and *n_done their count; fn (if not NULL) is called after each.
+ * Returns 0, EXIT_FAIL, EXIT_INTERRUPTED or fn's status. */
 int run_epochs(sbp_net *net, sbp_dataset *train, const sbp_dataset *test, const run_cfg *c,
                uint64_t seed, const char *prefix, epoch_rec *rec, size_t *n_done,
                double *seconds, epoch_fn fn, void *user);

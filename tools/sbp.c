@@ -19,7 +19,9 @@
 #include "sbp/sbp.h"
 
 #include "bench.h"
+#include "bench_events.h"
 #include "msg.h"
+#include "events_task.h"
 #include "netcfg.h"
 #include "progress.h"
 #include "tool.h"
@@ -43,9 +45,18 @@ static const opt_def options[OPT__COUNT] = {
     [OPT_HELP] = {"help", NULL, "show this help and exit", NULL, 0},
     [OPT_JSON] = {"json", NULL, "machine-readable JSON on stdout (see docs/cli.md)", NULL, 0},
     [OPT_QUIET] = {"quiet", NULL, "no progress bar or notes on stderr, only errors", NULL, 0},
-    [OPT_DATA] = {"data", "DIR", "MNIST directory (IDX files, raw or .gz)",
-                  "$SBP_DATA, else the bundled data/mnist", 0},
-    [OPT_TASK] = {"task", "NAME", "task to learn: mnist", "mnist", 0},
+    [OPT_DATA] = {"data", "DIR",
+                  "MNIST directory (IDX files, raw or .gz); with --task nettalk, a NETtalk "
+                  "directory (nettalk.data, nettalk.list, features.tsv, stress.tsv); nmnist: "
+                  "<id>.bs2 recordings with labels.txt (or train/ and test/ such folders); "
+                  "dvsgesture: the official DvsGesture folder",
+                  "$SBP_DATA, else the bundled data/mnist; nettalk: the bundled data/nettalk; "
+                  "nmnist: ../shared/data/nmnist beside the source tree",
+                  0},
+    [OPT_TASK] = {"task", "NAME",
+                  "task to learn: mnist, nettalk, nmnist or dvsgesture (see docs/nettalk.md, "
+                  "docs/events.md)",
+                  "mnist", 0},
     [OPT_MODEL] = {"model", "ENGINE", "engine: relax, spike, ann or rbm", "relax", 0},
     [OPT_SBP] = {"sbp", "on|off",
                  "on: sbp base rule + spread operator; off: symmetric rule, spread disabled", "on",
@@ -84,18 +95,28 @@ static const opt_def options[OPT__COUNT] = {
     [OPT_SET] = {"set", "NAME=VALUE",
                  "set a parameter; repeatable; list: sbp help params", NULL, 0},
     [OPT_OUT] = {"out", "DIR", "output directory, created if needed (required)", NULL, 0},
-    [OPT_SAVE] = {"save", "FILE", "save the trained model (not supported yet by this build)",
-                  NULL, 0},
-    [OPT_LOAD] = {"load", "FILE",
-                  "model file to evaluate (required; not supported yet by this build)", NULL, 0},
+    [OPT_SAVE] = {"save", "FILE",
+                  "save the trained network to FILE (a model file; docs/file-format.md)", NULL, 0},
+    [OPT_LOAD] = {"load", "FILE", "model file to evaluate (required)", NULL, 0},
     [OPT_RESUME] = {"resume", NULL,
-                    "keep the complete runs found in DIR/curves.csv; run only the others", NULL, 0},
+                    "keep the complete runs found in DIR/curves.csv, continue the others from "
+                    "their checkpoints", NULL, 0},
     [OPT_GRID] = {"grid", "lambda",
                   "instead of the variants, sweep spread.lambda_p x spread.lambda_f with the "
                   "SBP spread on; scores validation accuracy, never the test set",
                   NULL, 0},
     [OPT_GRID_VALUES] = {"grid-values", "V,V...", "--grid: the values of lambda_p and of lambda_f",
                          "0.1,0.4,0.7,1.0", 0},
+    [OPT_SPLIT] = {"split", "SPLIT",
+                   "nettalk: paper (train on the 1 000 words of nettalk.list, test on the "
+                   "other words) or words[:SEED] (seeded 90/10 split of the corpus's words)",
+                   "paper", 0},
+    [OPT_EVENTS] = {"events", "KEY=V[,...]",
+                    "nmnist, dvsgesture: frames=N, downsample=S, binning=time|count, "
+                    "polarity=split|merge, value=count|binary (docs/events.md)",
+                    "frames=10,binning=time,polarity=split,value=binary; downsample 1 "
+                    "(nmnist) or 4 (dvsgesture)",
+                    0},
     [OPT_VAL] = {"val", "N",
                  "--grid: validation samples split off the training data (seeded with the first "
                  "seed)",
@@ -246,6 +267,8 @@ static int label_histogram(const sbp_dataset *ds, size_t *hist, size_t *other)
 static int cmd_data_info(const command *cmd, const args *a)
 {
     (void)cmd;
+    if (a->given[OPT_TASK] && events_task_name(a->val[OPT_TASK])) return events_data_info(a);
+    if (a->given[OPT_EVENTS]) return usage("--events: only with --task nmnist or dvsgesture");
     data_dir dd;
     int rc = resolve_data_dir(a, &dd);
     if (rc) return rc;
@@ -294,19 +317,30 @@ static int cmd_data_info(const command *cmd, const args *a)
 /* sbp train                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static void train_epoch_out(void *user, size_t e, size_t epochs, const epoch_rec *r)
+static int train_epoch_out(void *user, sbp_net *net, size_t e, size_t epochs,
+                           const epoch_rec *r)
 {
+    (void)net;
     const run_cfg *c = user;
     if (c->json) {
         printf("{\"epoch\":%zu,\"train_error\":", e);
         json_number(stdout, r->train_error, 10);
         printf(",\"test_error\":");
         json_number(stdout, r->test_error, 10);
+        if (c->task == TASK_NETTALK) {
+            printf(",\"cosine_score\":");
+            json_number(stdout, 1.0 - r->test_error, 10);
+            printf(",\"phoneme_accuracy\":");
+            json_number(stdout, r->phoneme_accuracy, 10);
+            printf(",\"stress_accuracy\":");
+            json_number(stdout, r->stress_accuracy, 10);
+        }
         printf(",\"seconds\":%.3f}\n", r->seconds);
     } else {
         print_epoch_human(stdout, e, epochs, r);
     }
     fflush(stdout);
+    return 0;
 }
 
 static void print_train_summary(const run_cfg *c, const epoch_rec *rec, size_t n,
@@ -327,6 +361,10 @@ static void print_train_summary(const run_cfg *c, const epoch_rec *rec, size_t n
             printf("null");
         printf(",\"final_test_accuracy\":");
         json_number(stdout, final_acc, 10);
+        if (c->task == TASK_NETTALK) {
+            printf(",\"best_epoch_phoneme_accuracy\":");
+            json_number(stdout, best ? rec[best - 1].phoneme_accuracy : NAN, 10);
+        }
         printf(",\"seconds\":%.3f,\"cost\":", seconds);
         json_number(stdout, cost, 6);
         printf(",\"cost_per_epoch\":");
@@ -348,10 +386,39 @@ static void print_train_summary(const run_cfg *c, const epoch_rec *rec, size_t n
     printf("best test accuracy %.2f %% (epoch %zu), final test accuracy %.2f %%, "
            "%zu epoch%s in %.1f s\n",
            100.0 * best_acc, best, 100.0 * final_acc, n, n == 1 ? "" : "s", seconds);
+    if (c->task == TASK_NETTALK)
+        printf("NETtalk: test accuracy = cosine score (1 - mean cosine distance); at epoch %zu "
+               "phoneme accuracy %.2f %%, stress accuracy %.2f %%\n",
+               best, 100.0 * rec[best - 1].phoneme_accuracy,
+               100.0 * rec[best - 1].stress_accuracy);
     printf("cost %s = %s per epoch (%s, %s) x %zu, the epoch at which the best test error was "
            "first reached\n",
            c1, c2, cost_formula(c->engine), topo, best);
     fflush(stdout);
+}
+
+/* --save FILE: the directory must exist before hours of training. */
+static int check_save_path(const char *path)
+{
+    if (!*path) return usage("--save: empty file name");
+    char d[PATH_BUF];
+    const char *slash = strrchr(path, '/');
+    if (!slash) return 0;
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof d) return fail("--save: path too long");
+    memcpy(d, path, n);
+    d[n] = '\0';
+    if (!is_dir(d)) return fail("--save %s: directory '%s' does not exist", path, d);
+    return 0;
+}
+
+/* Writes the model file (atomically: a failure leaves an old file intact). */
+static int save_model(sbp_net *net, const char *path, int quiet)
+{
+    sbp_status st = sbp_net_save(net, path);
+    if (st != SBP_OK) return lib_fail("--save", st, sbp_net_errmsg(net));
+    note(quiet, "saved the trained network to %s", path);
+    return 0;
 }
 
 static int cmd_train(const command *cmd, const args *a)
@@ -364,17 +431,17 @@ static int cmd_train(const command *cmd, const args *a)
     uint64_t seed = 0;
     if (a->given[OPT_SEED] && (rc = parse_uint("--seed", a->val[OPT_SEED], 0, UINT64_MAX, &seed)))
         return rc;
-    if (a->given[OPT_SAVE]) return fail("--save: model files are not supported yet by this build");
+    if (a->given[OPT_SAVE] && (rc = check_save_path(a->val[OPT_SAVE]))) return rc;
 
     data_dir dd;
     sbp_net *net = NULL;
     sbp_dataset *train = NULL, *test = NULL;
     epoch_rec *rec = NULL;
-    if ((rc = resolve_data_dir(a, &dd))) goto done;
+    if ((rc = resolve_task_dir(a, c.task, &dd))) goto done;
     /* Build the network before loading data: option and engine problems
      * are reported at once. */
     if ((rc = build_net(&c, seed, &net))) goto done;
-    if ((rc = load_mnist(&dd, c.train_limit, c.test_limit, c.quiet, &train, &test))) goto done;
+    if ((rc = load_task(&c, &dd, &train, &test))) goto done;
     rec = calloc(c.epochs, sizeof *rec);
     if (!rec) {
         rc = fail("out of memory");
@@ -385,7 +452,7 @@ static int cmd_train(const command *cmd, const args *a)
     note(c.quiet, "network %s, %s engine, %s, seed %" PRIu64 ", %zu epoch%s", topo,
          sbp_engine_name(c.engine), rule_description(&c), seed, c.epochs,
          c.epochs == 1 ? "" : "s");
-    size_t n = 0;
+    size_t n = 0; /* a fresh network */
     double seconds = 0.0;
     tool_interrupt_install();
     rc = run_epochs(net, train, test, &c, seed, "", rec, &n, &seconds, train_epoch_out, &c);
@@ -394,6 +461,12 @@ static int cmd_train(const command *cmd, const args *a)
         note(0, "interrupted: stopped after %zu completed epoch%s", n, n == 1 ? "" : "s");
     if (rc == 0 || rc == EXIT_INTERRUPTED)
         print_train_summary(&c, rec, n, seconds, rc == EXIT_INTERRUPTED);
+    if (a->given[OPT_SAVE]) {
+        if (rc == 0)
+            rc = save_model(net, a->val[OPT_SAVE], c.quiet);
+        else if (rc == EXIT_INTERRUPTED)
+            note(c.quiet, "--save: the interrupted run was not saved");
+    }
 done:
     free(rec);
     sbp_dataset_free(train);
@@ -409,11 +482,79 @@ done:
 static int cmd_eval(const command *cmd, const args *a)
 {
     (void)cmd;
-    static run_cfg c;
     if (!a->given[OPT_LOAD]) return usage("eval: --load FILE is required");
-    int rc = parse_run_cfg(a, &c);
-    if (rc) return rc;
-    return fail("--load: model files are not supported yet by this build");
+    int rc, quiet = a->given[OPT_QUIET], json = a->given[OPT_JSON];
+    if (a->given[OPT_TASK] && strcmp(a->val[OPT_TASK], "mnist") != 0)
+        return usage("--task: eval evaluates on mnist, got '%s'", a->val[OPT_TASK]);
+    size_t limit = 0;
+    if (a->given[OPT_TEST_LIMIT] &&
+        (rc = parse_size("--test-limit", a->val[OPT_TEST_LIMIT], 1, SIZE_MAX / 2, &limit)))
+        return rc;
+    data_dir dd;
+    if ((rc = resolve_data_dir(a, &dd))) return rc;
+
+    const char *path = a->val[OPT_LOAD];
+    sbp_diag diag;
+    memset(&diag, 0, sizeof diag);
+    sbp_net *net = NULL;
+    sbp_dataset *test = NULL;
+    sbp_status st = sbp_net_load(path, &diag, &net);
+    if (st != SBP_OK) return lib_fail("--load", st, diag.message);
+    size_t L = sbp_net_layer_count(net);
+    char topo[256] = "";
+    for (size_t l = 0, at = 0; l < L && at < sizeof topo; l++)
+        at += (size_t)snprintf(topo + at, sizeof topo - at, "%s%zu", l ? "-" : "",
+                               sbp_net_layer_size(net, l));
+    if (L < 2 || sbp_net_layer_size(net, 0) != MNIST_FEATURES ||
+        sbp_net_layer_size(net, L - 1) != MNIST_CLASSES) {
+        rc = fail("--load %s: the model is a %s network; MNIST needs %d inputs and %d outputs",
+                  path, topo, MNIST_FEATURES, MNIST_CLASSES);
+        goto done;
+    }
+    if ((rc = load_part(&dd, SBP_MNIST_TEST, limit, &test))) goto done;
+    size_t n = sbp_dataset_count(test);
+    note(quiet, "model %s: %s network %s; %zu test samples from %s (%s)", path,
+         sbp_engine_name(sbp_net_get_engine(net)), topo, n, dd.path, dd.source);
+
+    tool_progress p;
+    tool_progress_init(&p, stderr, quiet);
+    sbp_net_set_progress(net, tool_progress_callback, &p);
+    tool_interrupt_install();
+    double err = NAN, t0 = tool_now();
+    tool_progress_begin(&p, "eval test");
+    st = sbp_net_evaluate(net, test, &err);
+    tool_progress_clear(&p);
+    tool_interrupt_uninstall();
+    sbp_net_set_progress(net, NULL, NULL);
+    double seconds = tool_now() - t0;
+    if (st == SBP_E_CANCELLED) {
+        note(0, "interrupted");
+        rc = EXIT_INTERRUPTED;
+        goto done;
+    }
+    if (st != SBP_OK) {
+        rc = lib_fail("evaluation failed", st, sbp_net_errmsg(net));
+        goto done;
+    }
+    if (json) {
+        printf("{\"test_error\":");
+        json_number(stdout, err, 10);
+        printf(",\"test_accuracy\":");
+        json_number(stdout, 1.0 - err, 10);
+        printf(",\"samples\":%zu,\"engine\":", n);
+        json_string(stdout, sbp_engine_name(sbp_net_get_engine(net)));
+        printf(",\"layers\":[");
+        for (size_t l = 0; l < L; l++) printf("%s%zu", l ? "," : "", sbp_net_layer_size(net, l));
+        printf("],\"seconds\":%.3f}\n", seconds);
+    } else {
+        printf("test error %.2f %%, test accuracy %.2f %% (%zu samples, %.1f s)\n", 100.0 * err,
+               100.0 * (1.0 - err), n, seconds);
+    }
+    if (fflush(stdout) != 0) rc = fail("writing to stdout: %s", strerror(errno));
+done:
+    sbp_dataset_free(test);
+    sbp_net_free(net);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -447,6 +588,10 @@ static int bench_common(const args *a, sbp_bench_opts *o)
         if (parse_uint("--threads", a->val[OPT_THREADS], 0, 1024, &v)) return EXIT_USAGE;
         o->threads = (unsigned)v;
     }
+    if (a->given[OPT_BATCH]) {
+        if (parse_uint("--batch", a->val[OPT_BATCH], 1, 1000000000, &v)) return EXIT_USAGE;
+        o->batch = (size_t)v;
+    }
     if (a->given[OPT_SBP]) {
         if (strcmp(a->val[OPT_SBP], "off") == 0)
             o->sbp_off = 1;
@@ -472,6 +617,28 @@ static int bench_spike(const args *a)
     return rc ? rc : sbp_tool_bench_spike(&o, stdout, stderr);
 }
 
+static int bench_ann(const args *a)
+{
+    sbp_bench_opts o;
+    int rc = bench_common(a, &o);
+    return rc ? rc : sbp_tool_bench_ann(&o, stdout, stderr);
+}
+
+static int bench_rbm(const args *a)
+{
+    sbp_bench_opts o;
+    int rc = bench_common(a, &o);
+    return rc ? rc : sbp_tool_bench_rbm(&o, stdout, stderr);
+}
+
+/* Event streams read and binned (tools/bench_events.c): --data names the
+ * N-MNIST folder, not MNIST. */
+static int bench_events(const args *a)
+{
+    return sbp_tool_bench_events_run(a->given[OPT_DATA] ? a->val[OPT_DATA] : NULL,
+                                     a->given[OPT_JSON], stdout, stderr);
+}
+
 /* Adding a benchmark is one line here (NULL run: known, not in this build). */
 static const struct bench_def {
     const char *name;
@@ -481,8 +648,10 @@ static const struct bench_def {
     {"relax", "relax engine: s/epoch fast vs naive, GFLOP/s vs sgemm", bench_relax},
     {"spike", "event-driven LIF engine: samples/s of a training pass, input-rate scaling",
      bench_spike},
-    {"ann", "dense MLP on BLAS: samples/s of one training epoch", NULL},
-    {"rbm", "classification RBM on BLAS: samples/s of one training epoch", NULL},
+    {"ann", "dense MLP on BLAS: s/epoch, GFLOP/s vs sgemm", bench_ann},
+    {"rbm", "RBMs on BLAS: s/epoch, GFLOP/s vs sgemm", bench_rbm},
+    {"events", "event streams: events/s read and binned (AEDAT, N-MNIST, DVS128)",
+     bench_events},
 };
 #define N_BENCHES (sizeof benches / sizeof benches[0])
 
@@ -513,8 +682,9 @@ static int cmd_bench(const command *cmd, const args *a)
 
 static const int info_opts[] = {OPT_JSON, OPT_HELP, -1};
 static const int verify_opts[] = {OPT_HELP, -1};
-static const int data_info_opts[] = {OPT_DATA, OPT_JSON, OPT_HELP, -1};
-static const int train_opts[] = {OPT_TASK,        OPT_MODEL,      OPT_SBP,    OPT_RULE,
+static const int data_info_opts[] = {OPT_TASK, OPT_EVENTS, OPT_DATA, OPT_JSON, OPT_HELP, -1};
+static const int train_opts[] = {OPT_TASK,        OPT_SPLIT,      OPT_EVENTS, OPT_MODEL,  OPT_SBP,
+                                 OPT_RULE,
                                  OPT_WITH,        OPT_REPLACE_BP, OPT_EPOCHS, OPT_SEED,
                                  OPT_HIDDEN,      OPT_DATA,       OPT_TRAIN_LIMIT,
                                  OPT_TEST_LIMIT,  OPT_BATCH,      OPT_THREADS, OPT_SHUFFLE,
@@ -522,15 +692,16 @@ static const int train_opts[] = {OPT_TASK,        OPT_MODEL,      OPT_SBP,    OP
                                  OPT_HELP,        -1};
 static const int eval_opts[] = {OPT_LOAD, OPT_TASK,  OPT_DATA, OPT_TEST_LIMIT,
                                 OPT_JSON, OPT_QUIET, OPT_HELP, -1};
-static const int experiment_opts[] = {OPT_TASK,       OPT_MODEL,      OPT_SEEDS,  OPT_EPOCHS,
+static const int experiment_opts[] = {OPT_TASK,       OPT_SPLIT,      OPT_EVENTS,     OPT_MODEL,
+                                      OPT_SEEDS,      OPT_EPOCHS,
                                       OPT_OUT,        OPT_VARIANTS,   OPT_REPLACE_BP_LIST,
                                       OPT_WITH,       OPT_HIDDEN,     OPT_DATA,
                                       OPT_TRAIN_LIMIT, OPT_TEST_LIMIT, OPT_BATCH, OPT_THREADS,
                                       OPT_SHUFFLE,    OPT_SET,        OPT_RESUME, OPT_GRID,
                                       OPT_GRID_VALUES, OPT_VAL,       OPT_QUIET,  OPT_HELP,
                                       -1};
-static const int bench_opts[] = {OPT_DATA, OPT_TRAIN_LIMIT, OPT_THREADS, OPT_SBP,
-                                 OPT_JSON, OPT_HELP,        -1};
+static const int bench_opts[] = {OPT_DATA, OPT_TRAIN_LIMIT, OPT_THREADS, OPT_BATCH,
+                                 OPT_SBP,  OPT_JSON,        OPT_HELP,    -1};
 
 static const command commands[] = {
     {"info", "", "version, BLAS, default threads and engines of this build",
@@ -546,9 +717,12 @@ static const command commands[] = {
     {"data info", "", "load MNIST; print sizes, classes and label histograms",
      "Loads the MNIST training and test sets (the data directory is chosen as\n"
      "for 'sbp train') and prints, for each, the number of samples, features\n"
-     "and classes and how many samples carry each label.\n",
+     "and classes and how many samples carry each label.\n"
+     "--task nmnist or dvsgesture loads those parts instead (as 'sbp train\n"
+     "--task ...' would, with --events) and also prints the events (or, with\n"
+     "value=binary, the active frame cells) they hold.\n",
      data_info_opts, 0, 0, cmd_data_info},
-    {"train", "", "train on MNIST; test error per epoch, then a summary",
+    {"train", "", "train on MNIST or NETtalk; test error per epoch, then a summary",
      "Builds a 784-500-10 network (see --hidden) on the chosen engine with the\n"
      "SBP spread rule attached to every layer after the input; each epoch trains\n"
      "on the training set, then measures the error on the test set.\n"
@@ -583,6 +757,24 @@ static const command commands[] = {
      "Data: --data DIR, else $SBP_DATA, else the bundled sample (./data/mnist,\n"
      "the source tree's data/mnist, the installed share/libsbp/mnist).\n"
      "\n"
+     "--task nettalk (docs/nettalk.md): 7-letter windows of the NETtalk corpus\n"
+     "(--data DIR, else the bundled data/nettalk) to 26 phoneme and stress\n"
+     "units: a 189-500-26 network, batch 1 (the paper's), engines relax, spike,\n"
+     "ann (mse loss). --split paper trains on the 1 000 words of nettalk.list\n"
+     "and tests on the others; --split words[:SEED] splits the corpus's words\n"
+     "90/10. The test error is 1 - the paper's cosine score; each epoch also\n"
+     "prints the phoneme and stress accuracy of nearest-code decoding. The test\n"
+     "set is a seeded sample of --test-limit windows (default 5000; 'all').\n"
+     "\n"
+     "--task nmnist, --task dvsgesture (docs/events.md): event recordings binned\n"
+     "into frames (--events; default 10 frames of ON and OFF channels, binary).\n"
+     "nmnist: --data DIR with <id>.bs2 and labels.txt (default: the shared\n"
+     "../shared/data/nmnist), a seeded 80/20 split unless DIR has train/ and\n"
+     "test/; 34x34 pixels. dvsgesture: --data the official DvsGesture folder,\n"
+     "one sample per labelled gesture, 128x128 down-sampled to 32x32. The spike\n"
+     "engine gets one time step per frame (spike.encoder=events, spike.steps =\n"
+     "frames); the others the flattened frames.\n"
+     "\n"
      "Output on stdout: one line per epoch, e.g.\n"
      "  epoch 3/10  train error 12.80 %  test error 11.70 %  12.3 s\n"
      "then the best test accuracy and its epoch, the final accuracy, the total\n"
@@ -592,12 +784,21 @@ static const command commands[] = {
      "reached. With --json: one JSON object per epoch and a summary object,\n"
      "nothing else (schema in docs/cli.md). Progress goes to stderr: a bar on a\n"
      "terminal, else one line per epoch. Ctrl-C stops after the current\n"
-     "mini-batch and prints the summary of the completed epochs (exit 130).\n",
+     "mini-batch and prints the summary of the completed epochs (exit 130).\n"
+     "\n"
+     "--save FILE writes the trained network (parameters, rules, weights and\n"
+     "training state) to FILE once every epoch has run, atomically (a failed\n"
+     "save leaves an existing FILE as it was); 'sbp eval --load FILE'\n"
+     "evaluates it. An interrupted run is not saved.\n",
      train_opts, 0, 0, cmd_train},
-    {"eval", "", "evaluate a saved model (not supported yet)",
-     "Evaluates a model file on the MNIST test set. Model files are not\n"
-     "supported yet by this build: the command checks its options and exits\n"
-     "with status 1.\n",
+    {"eval", "", "evaluate a saved model on the MNIST test set",
+     "Loads a model file written by 'sbp train --save FILE' (or by\n"
+     "sbp_net_save) and measures its error on the MNIST test set (the first\n"
+     "--test-limit samples; data chosen as for 'sbp train'). Prints the test\n"
+     "error and accuracy; with --json one object: {\"test_error\",\n"
+     "\"test_accuracy\", \"samples\", \"engine\", \"layers\", \"seconds\"}.\n"
+     "A missing, corrupt, truncated or incompatible file exits with status 1\n"
+     "and the loader's message (which file, which byte, what is wrong).\n",
      eval_opts, 0, 0, cmd_eval},
     {"experiment", "", "baseline / SBP / ablation over seeds: CSV, summary, plot",
      "For every seed and variant, trains like 'sbp train' (in this process, one\n"
@@ -618,13 +819,18 @@ static const command commands[] = {
      "               wall seconds per epoch, cost reduction vs the baseline;\n"
      "               the paper's numbers; the exact command line\n"
      "  curves.svg   test error (%) per epoch: mean over seeds, min..max band\n"
+     "  checkpoints/ the network after the latest epoch of each run\n"
+     "               (seed<S>-<variant>-e<E>.sbpm, a model file)\n"
      "Ctrl-C stops the current run and writes the summary of what completed\n"
      "(exit 130).\n"
      "--resume keeps the runs that DIR/curves.csv already holds complete (all\n"
      "--epochs epochs of a seed and variant of this experiment) and runs only\n"
-     "the others; partial runs start again. Concatenating the curves.csv of\n"
-     "several experiments (e.g. seeds run in separate processes) into DIR and\n"
-     "running with --resume summarises them without training.\n"
+     "the others. A run cut short, or complete but shorter than --epochs,\n"
+     "continues from its latest checkpoint exactly as if it had not stopped\n"
+     "(with the settings it was started with); without a checkpoint it starts\n"
+     "again. Concatenating the curves.csv of several experiments (e.g. seeds\n"
+     "run in separate processes) into DIR and running with --resume\n"
+     "summarises them without training.\n"
      "\n"
      "--replace-bp P,P... (ann) runs, instead of the variants, one variant per\n"
      "percentage, named replaceP: ann.hidden_mode=mixed, ann.replace_bp=P/100\n"
@@ -643,8 +849,8 @@ static const command commands[] = {
      experiment_opts, 0, 0, cmd_experiment},
     {"bench", "[NAME]", "run benchmarks: measured speed figures",
      "Runs the named benchmark, or all of them, and prints measured figures\n"
-     "(nothing passes or fails on time). Known names: relax, spike, ann, rbm;\n"
-     "this build has relax and spike.\n"
+     "(nothing passes or fails on time). Known names: relax, spike, ann, rbm,\n"
+     "events.\n"
      "\n"
      "relax: seconds per MNIST epoch (784-500-10, batch 50) of the fast path\n"
      "and of the naive per-step recomputation, measured in one run, with\n"
@@ -660,8 +866,31 @@ static const command commands[] = {
      "the library's private counter: build/bench/spike-events prints the same\n"
      "report with them (bench/README.md).\n"
      "\n"
+     "ann, rbm: seconds per epoch (one pass over the first --train-limit\n"
+     "training samples, default all; the fastest of 2 epochs on one network),\n"
+     "the FLOPs of the epoch's matrix products and the achieved GFLOP/s against\n"
+     "the machine's sgemm rate, measured in the same run, with scikit-learn's\n"
+     "settings (bench/run-dense-vs-sklearn runs both; bench/README.md).\n"
+     "ann: 784-500-10, ReLU, softmax cross-entropy, SGD 0.1, momentum 0.9,\n"
+     "hidden layer by BP, then by SBP. rbm: 500 hidden units, rate 0.1; the\n"
+     "unsupervised 784-500 RBM with persistent CD-1 and no momentum (as\n"
+     "BernoulliRBM), then the classification RBM (784+10 visible, CD-1,\n"
+     "momentum 0.5, decay 1e-4) without and with the SBP spread. --batch sets\n"
+     "their mini-batch; without it they use scikit-learn's defaults, 200 (ann)\n"
+     "and 10 (rbm), not the 50 listed below, which relax and spike always use.\n"
+     "net.threads (--threads) and OpenBLAS's thread count are printed; set the\n"
+     "latter with OPENBLAS_NUM_THREADS.\n"
+     "\n"
+     "events: events per second read, binned into 10 frames (equal time and\n"
+     "equal count) and both, for a synthetic 10-million-event AEDAT 3.1 file\n"
+     "(written to $TMPDIR, removed after), the N-MNIST recordings (--data DIR,\n"
+     "else ../shared/data/nmnist/train beside the source tree; also through\n"
+     "sbp_dataset_load_nmnist) and the four DVS128 bs2 recordings next to them;\n"
+     "best of 3, wall and CPU time (docs/events.md).\n"
+     "\n"
      "--sbp on|off switches the SBP spread (relax: off also uses the symmetric\n"
-     "base rule). A name this build does not have exits with status 1.\n",
+     "base rule; ann, rbm: off skips the SBP runs). An unknown name exits with\n"
+     "status 1.\n",
      bench_opts, 0, 1, cmd_bench},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

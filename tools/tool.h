@@ -49,6 +49,15 @@ int sbp_tool_data_verify(const char *dir, FILE *out, FILE *err);
 #define MNIST_FEATURES 784
 #define MNIST_CLASSES 10
 
+/* --task: what the network learns (tools/data.c). */
+enum task { TASK_MNIST = 0, TASK_NETTALK = 1, TASK_NMNIST = 2, TASK_DVSGESTURE = 3 };
+/* --task nettalk without --test-limit: a seeded sample of this many test
+ * windows (the paper split's 140 209 take minutes per epoch at batch 1). */
+#define NETTALK_TEST_SAMPLE 5000
+/* Seed of that sample and of --split words (--split words:SEED changes the
+ * latter): fixed, so that every network seed and variant sees the same data. */
+#define NETTALK_DATA_SEED 0
+
 /* Cap of the mean-epochs thresholds (model.md section 7). */
 #define COST_CAP 0.2
 
@@ -90,6 +99,8 @@ enum opt_id {
     OPT_GRID,
     OPT_GRID_VALUES,
     OPT_VAL,
+    OPT_SPLIT,
+    OPT_EVENTS,
     OPT__COUNT
 };
 
@@ -123,6 +134,18 @@ int load_part(const data_dir *dd, sbp_mnist_part part, size_t limit, sbp_dataset
 /* Loads both parts and says on stderr what was used. */
 int load_mnist(const data_dir *dd, size_t train_limit, size_t test_limit, int quiet,
                sbp_dataset **train, sbp_dataset **test);
+
+/* The data directory of a task: MNIST as resolve_data_dir; NETtalk: --data,
+ * else the bundled corpus (./data/nettalk, the source tree's, the installed
+ * share/libsbp/nettalk). Returns 0 or EXIT_FAIL after the message. */
+int resolve_task_dir(const args *a, int task, data_dir *dd);
+/* Loads a NETtalk directory (tools/data.c): the split's two parts, the first
+ * train_limit training windows, test_limit test windows drawn by a seeded
+ * sample (0: NETTALK_TEST_SAMPLE; SIZE_MAX: all) and the code table into
+ * *codes. Says on stderr what was used. Returns 0 or an exit status. */
+int load_nettalk(const data_dir *dd, sbp_nettalk_split split, uint64_t split_seed,
+                 size_t train_limit, size_t test_limit, int quiet, sbp_dataset **train,
+                 sbp_dataset **test, sbp_nettalk_codes *codes);
 
 /* ------------------------------------------------------------------------ */
 /* Commands implemented outside sbp.c                                        */

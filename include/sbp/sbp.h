@@ -357,6 +357,183 @@ SBP_API sbp_status sbp_dataset_normalize(sbp_dataset *ds);
 SBP_API const char *sbp_dataset_errmsg(const sbp_dataset *ds);
 
 /* ------------------------------------------------------------------------ */
+/* Event streams (docs/events.md)                                           */
+/* ------------------------------------------------------------------------ */
+
+/* One event of an event camera. The layout is pinned (16 bytes). */
+typedef struct sbp_event {
+    uint64_t t;        /* timestamp in microseconds */
+    uint16_t x, y;     /* pixel: 0 <= x < width, 0 <= y < height */
+    uint8_t polarity;  /* 1 = ON (brighter), 0 = OFF */
+} sbp_event;
+
+typedef enum sbp_event_format {
+    SBP_EVENTS_BS2 = 1,   /* N-MNIST binary ("bs2"): 5-byte events, no header */
+    SBP_EVENTS_AEDAT3 = 2 /* AEDAT 3.1 (DVS128 Gesture): '#' header, then packets */
+} sbp_event_format;
+
+/* Reads every event of a recording (raw or gzip-compressed) in file order
+ * into a new array *events (free it with sbp_events_free; NULL when *count
+ * is 0). AEDAT: polarity events only; other packet types and events whose
+ * valid bit is 0 are skipped. Every coordinate must lie on a sensor of
+ * width x height pixels (1..32768 each) and timestamps must never decrease;
+ * otherwise, and for any malformed or truncated content, the call fails and
+ * diag names the file, the byte offset and the problem. */
+SBP_API sbp_status sbp_events_read(const char *path, sbp_event_format format, unsigned width,
+                                   unsigned height, sbp_diag *diag, sbp_event **events,
+                                   size_t *count);
+SBP_API void sbp_events_free(sbp_event *events);
+
+typedef enum sbp_event_binning {
+    SBP_EVENT_BIN_TIME = 1, /* F frames of equal duration */
+    SBP_EVENT_BIN_COUNT = 2 /* F frames of equal event counts (differing by at most 1) */
+} sbp_event_binning;
+
+typedef enum sbp_event_polarity {
+    SBP_EVENT_POLARITY_SPLIT = 1, /* two channels: ON, then OFF */
+    SBP_EVENT_POLARITY_MERGE = 2  /* one channel for both */
+} sbp_event_polarity;
+
+typedef enum sbp_event_value {
+    SBP_EVENT_VALUE_COUNT = 1, /* events per cell */
+    SBP_EVENT_VALUE_BINARY = 2 /* 1 if the cell has any event, else 0 */
+} sbp_event_value;
+
+/* How events become a sample's features. Versioned by size: set
+ * struct_size = sizeof(sbp_event_frames) (SBP_EVENT_FRAMES_INIT does) and
+ * leave unused fields 0, which always means the default. A library older
+ * than the header reads the fields it knows and refuses (SBP_E_VERSION) a
+ * larger struct whose unknown fields are not 0; a newer one gives fields
+ * past struct_size their defaults. A NULL pointer means all defaults. */
+typedef struct sbp_event_frames {
+    size_t struct_size;  /* sizeof(sbp_event_frames) */
+    size_t frames;       /* F, frames per sample, 1..65536; 0: 10 */
+    unsigned downsample; /* s: pixel (x, y) goes to cell (x/s, y/s), 1..32768; 0: 1 */
+    int binning;         /* sbp_event_binning; 0: SBP_EVENT_BIN_TIME */
+    int polarity;        /* sbp_event_polarity; 0: SBP_EVENT_POLARITY_SPLIT */
+    int value;           /* sbp_event_value; 0: SBP_EVENT_VALUE_COUNT */
+} sbp_event_frames;
+
+#define SBP_EVENT_FRAMES_INIT {sizeof(sbp_event_frames), 0, 0, 0, 0, 0}
+
+/* Features of one sample from a width x height sensor:
+ * F x C x ceil(height/s) x ceil(width/s), C = 2 (split) or 1 (merged).
+ * Checks the options. */
+SBP_API sbp_status sbp_event_frames_features(const sbp_event_frames *opt, unsigned width,
+                                             unsigned height, sbp_diag *diag,
+                                             size_t *features);
+
+/* Bins the events with t_begin <= t < t_end (t_end > t_begin; at most
+ * 2^40 us apart) into out, which must hold exactly the features above and
+ * is overwritten. Layout [frame][channel][y/s][x/s] (step-major, as the
+ * spike engine's events encoder expects with spike.steps = F). Equal time:
+ * an event goes to frame floor((t - t_begin) F / (t_end - t_begin)). Equal
+ * count: the m events of the window, in order, go to frame floor(j F / m)
+ * for the j-th (0-based). Events must be in time order and on the sensor. */
+SBP_API sbp_status sbp_events_to_frames(const sbp_event *events, size_t count, unsigned width,
+                                        unsigned height, uint64_t t_begin, uint64_t t_end,
+                                        const sbp_event_frames *opt, sbp_diag *diag,
+                                        float *out, size_t out_count);
+
+/* N-MNIST: a directory of <id>.bs2 recordings (34 x 34) and a label file
+ * (labels_path, or dir/labels.txt when NULL): '#' header/comment lines,
+ * then "id<TAB>class" lines (class 0..9; LF or CR LF). One sample per line,
+ * in file order; the frames cover each recording from its first event to
+ * its last. 10 classes. */
+SBP_API sbp_status sbp_dataset_load_nmnist(const char *dir, const char *labels_path,
+                                           const sbp_event_frames *opt, sbp_diag *diag,
+                                           sbp_dataset **out);
+
+typedef enum sbp_dvsgesture_part {
+    SBP_DVSGESTURE_TRAIN = 1, /* the recordings listed in trials_to_train.txt */
+    SBP_DVSGESTURE_TEST = 2   /* those in trials_to_test.txt */
+} sbp_dvsgesture_part;
+
+/* DVS128 Gesture from the official folder (dir is DvsGesture/ or its
+ * parent): each listed userNN_<lighting>.aedat (AEDAT 3.1, 128 x 128) with
+ * its userNN_<lighting>_labels.csv gives one sample per labelled interval
+ * [startTime_usec, endTime_usec), in list and row order; classes 1..11
+ * become labels 0..10. 11 classes. */
+SBP_API sbp_status sbp_dataset_load_dvsgesture(const char *dir, sbp_dvsgesture_part part,
+                                               const sbp_event_frames *opt, sbp_diag *diag,
+                                               sbp_dataset **out);
+
+/* ------------------------------------------------------------------------ */
+/* NETtalk (docs/nettalk.md)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* One sample per letter of a word: the input is the 7-letter window centred
+ * on it, each position one-hot over 27 symbols (a..z = 0..25, 26 = the
+ * blank beyond the word's edges): input unit p*27 + symbol, p = 0..6, the
+ * letter itself at p = 3. The target is 26 units: the letter's phoneme code
+ * (units 0..20, from features.tsv) followed by its stress code (units
+ * 21..25, from stress.tsv). Targets are multi-hot, so labels are -1. */
+#define SBP_NETTALK_WINDOW 7
+#define SBP_NETTALK_SYMBOLS 27
+#define SBP_NETTALK_INPUTS 189
+#define SBP_NETTALK_ARTICULATORY 21
+#define SBP_NETTALK_STRESS_UNITS 5
+#define SBP_NETTALK_UNITS 26
+#define SBP_NETTALK_MAX_PHONEMES 64
+#define SBP_NETTALK_MAX_STRESS 16
+
+/* The unit code table: each phoneme symbol's 21 articulatory units and each
+ * stress symbol's 5 stress units (1 = on, 0 = off), in file order. The
+ * bundled table has 51 phonemes and 5 stress symbols; /J/ and /G/ have the
+ * same code there (the paper's table), so decoding counts them as one. */
+typedef struct sbp_nettalk_codes {
+    size_t n_phonemes;  /* 1..SBP_NETTALK_MAX_PHONEMES */
+    size_t n_stress;    /* 1..SBP_NETTALK_MAX_STRESS */
+    char phonemes[SBP_NETTALK_MAX_PHONEMES + 1]; /* the symbols, NUL-terminated */
+    char stress[SBP_NETTALK_MAX_STRESS + 1];
+    float phoneme_code[SBP_NETTALK_MAX_PHONEMES][SBP_NETTALK_ARTICULATORY];
+    float stress_code[SBP_NETTALK_MAX_STRESS][SBP_NETTALK_STRESS_UNITS];
+} sbp_nettalk_codes;
+
+typedef enum sbp_nettalk_split {
+    /* train: the letters of the words of nettalk.list (the 1 000 most
+     * common words: 5 438 windows), in list order; test: the letters of
+     * every other distinct word of the corpus (18 801 words: 140 209
+     * windows), in corpus order. The seed is not used. */
+    SBP_NETTALK_PAPER = 1,
+    /* seeded word-level split of the whole corpus: a shuffle of the
+     * distinct words puts (words + 5) / 10 of them (1 980) in test, in
+     * corpus order, and the rest in train, in shuffled order. */
+    SBP_NETTALK_WORDS = 2
+} sbp_nettalk_split;
+
+/* Loads a NETtalk directory (nettalk.data, features.tsv, stress.tsv and,
+ * for SBP_NETTALK_PAPER, nettalk.list) and builds the two datasets (either
+ * output may be NULL, not both). Words listed more than once keep their
+ * first pronunciation only. On failure both outputs are NULL and diag (if
+ * given) names the file, line and byte offset and says what was wrong. */
+SBP_API sbp_status sbp_nettalk_load(const char *dir, sbp_nettalk_split split, uint64_t seed,
+                                    sbp_diag *diag, sbp_dataset **train, sbp_dataset **test);
+/* Reads the code table from dir/features.tsv and dir/stress.tsv. */
+SBP_API sbp_status sbp_nettalk_load_codes(const char *dir, sbp_diag *diag,
+                                          sbp_nettalk_codes *codes);
+/* Decodes n output rows of 26 units by the smallest angle: units 0..20 to
+ * the phoneme whose code has the largest cosine with them, units 21..25 to
+ * the stress symbol likewise (ties: the first in table order, so /J/
+ * decodes as /G/ in the bundled table). Writes indices into
+ * codes->phonemes / codes->stress, -1 for a part that is all zero or not
+ * finite. Either output array may be NULL. */
+SBP_API sbp_status sbp_nettalk_decode(const sbp_nettalk_codes *codes, const float *outputs,
+                                      size_t n, int32_t *phonemes, int32_t *stress);
+/* Scores n output rows against their targets (n x 26 each):
+ *  phoneme_accuracy  fraction of rows whose units 0..20 decode (as above)
+ *                    to the same phoneme code as the target's;
+ *  stress_accuracy   the same for units 21..25;
+ *  cosine_score      the paper's metric, 1 - mean cosine distance over the
+ *                    26 units = mean of o.t / (|o| |t|); a row with |o| = 0
+ *                    or a non-finite output scores 0.
+ * Any output pointer may be NULL. Non-finite targets: SBP_E_NUMERIC. */
+SBP_API sbp_status sbp_nettalk_score(const sbp_nettalk_codes *codes, const float *outputs,
+                                     const float *targets, size_t n,
+                                     double *phoneme_accuracy, double *stress_accuracy,
+                                     double *cosine_score);
+
+/* ------------------------------------------------------------------------ */
 /* Layers                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -505,6 +682,60 @@ SBP_API sbp_status sbp_cost_mean_std(const double *values, size_t n, double *mea
 SBP_API const char *sbp_blas_name(void);
 /* Number of cores the library would use for SBP_NET_THREADS = 0. */
 SBP_API unsigned sbp_default_threads(void);
+
+/* ------------------------------------------------------------------------ */
+/* Model files (docs/file-format.md)                                         */
+/* ------------------------------------------------------------------------ */
+
+/* A model file holds a whole network: engine, seed and random state, every
+ * network, layer and rule parameter, the attached rules and, once the
+ * network is built, its weights, biases and the engine's training state
+ * (momenta, persistent chains, homeostatic thresholds, counters...). A
+ * loaded network predicts bit-identically to the saved one and continues
+ * training bit-identically (same build). Files are little-endian on every
+ * host and end with a CRC-32C of their content. Not saved: the progress
+ * callback and net.threads, which belongs to the machine (results never
+ * depend on it); a loaded network has its default, 0 (one per core).
+ *
+ * An unbuilt network (no training, evaluation, prediction or weight access
+ * yet) is saved as it is: its description only, and it loads unbuilt.
+ * Saving does not build a network.
+ *
+ * This library writes format version 1 and reads versions 1 and lower; a
+ * newer version is refused with SBP_E_VERSION. */
+
+/* Saves the network to `path`, atomically: the bytes go to a new temporary
+ * file "path.tmp.XXXXXX" in the same directory, which is synced and then
+ * renamed over `path`, and the directory is synced. On any failure the
+ * temporary file is removed and an existing file at `path` is left as it
+ * was. A replaced file keeps its permission bits; a new one gets 0666 less
+ * the umask. Errors: SBP_E_IO (errno text in the message), SBP_E_NOMEM,
+ * SBP_E_NUMERIC (weights or state not finite: a diverged network, which
+ * no loader would accept). The network is not changed. Since 0.1.0. */
+SBP_API sbp_status sbp_net_save(sbp_net *net, const char *path);
+
+/* Loads a model file into a new network (*out; NULL on failure, when diag,
+ * if given, says where and what: SBP_E_IO, SBP_E_FORMAT (wrong magic,
+ * malformed sections, unknown ids), SBP_E_TRUNCATED, SBP_E_CHECKSUM,
+ * SBP_E_VERSION (newer format), SBP_E_UNSUPPORTED (engine not in this
+ * build), SBP_E_MISMATCH (sizes that disagree), SBP_E_RANGE (parameter out
+ * of bounds), SBP_E_NUMERIC (NaN or Inf weights), SBP_E_TOO_LARGE,
+ * SBP_E_NOMEM). Free the network with sbp_net_free. Since 0.1.0. */
+SBP_API sbp_status sbp_net_load(const char *path, sbp_diag *diag, sbp_net **out);
+
+/* The bytes of a model file in memory: *data (allocated by the library;
+ * release it with sbp_free) and *size. Same content and errors as
+ * sbp_net_save, without the file. Since 0.1.0. */
+SBP_API sbp_status sbp_net_save_mem(sbp_net *net, void **data, size_t *size);
+
+/* Loads a network from the `size` bytes at `data` (borrowed for the call
+ * only), with the checks and errors of sbp_net_load. Since 0.1.0. */
+SBP_API sbp_status sbp_net_load_mem(const void *data, size_t size, sbp_diag *diag,
+                                    sbp_net **out);
+
+/* Releases memory the library allocated for the caller (sbp_net_save_mem).
+ * Accepts NULL. Since 0.1.0. */
+SBP_API void sbp_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -12,15 +12,22 @@ static int ok(const sbp_dataset *ds)
     return ds && ds->tag == SBP__TAG_DATASET;
 }
 
+/* The shape limits, checked before anything is allocated or read. */
+static sbp_status check_shape(size_t n, size_t d, size_t k, size_t *nd, size_t *nk)
+{
+    if (n == 0 || d == 0 || k == 0) return SBP_E_RANGE;
+    if (n > SBP__MAX_SAMPLES || d > SBP__MAX_FEATURES || k > SBP__MAX_TARGETS ||
+        !sbp__mul_size(n, d, nd) || !sbp__mul_size(n, k, nk) ||
+        *nd > SBP__MAX_DATASET_FLOATS || *nk > SBP__MAX_DATASET_FLOATS)
+        return SBP_E_TOO_LARGE;
+    return SBP_OK;
+}
+
 sbp_status sbp__dataset_new(size_t n, size_t d, size_t k, sbp_dataset **out)
 {
     *out = NULL;
-    if (n == 0 || d == 0 || k == 0) return SBP_E_RANGE;
     size_t nd, nk;
-    if (n > SBP__MAX_SAMPLES || d > SBP__MAX_FEATURES || k > SBP__MAX_TARGETS ||
-        !sbp__mul_size(n, d, &nd) || !sbp__mul_size(n, k, &nk) ||
-        nd > SBP__MAX_DATASET_FLOATS || nk > SBP__MAX_DATASET_FLOATS)
-        return SBP_E_TOO_LARGE;
+    SBP_TRY(check_shape(n, d, k, &nd, &nk));
     sbp_dataset *ds = sbp__calloc(1, sizeof *ds);
     if (!ds) return SBP_E_NOMEM;
     ds->x = sbp__floats(nd);
@@ -89,6 +96,10 @@ sbp_status sbp_dataset_create(size_t n, size_t d, const float *x, const int32_t 
     *out = NULL;
     if (!x || !labels) return SBP_E_INVALID;
     if (n_classes == 0) return SBP_E_RANGE;
+    /* Sizes beyond the limits are refused before the caller's buffers are
+     * read (found by tests/fuzz: labels were scanned first). */
+    size_t nd, nk;
+    SBP_TRY(check_shape(n, d, n_classes, &nd, &nk));
     for (size_t i = 0; i < n; i++)
         if (labels[i] < 0 || (size_t)labels[i] >= n_classes) return SBP_E_RANGE;
     sbp_dataset *ds;

@@ -17,7 +17,8 @@ struct sbp_dataset {
     char errmsg[SBP__MSG_MAX];
 };
 
-/* Documented limits (docs/limits.md): checked before any allocation. */
+/* Documented limits (docs/reliability.md, "Limits"): checked before any
+ * allocation and before any caller buffer is read. */
 #define SBP__MAX_SAMPLES ((size_t)1 << 31)
 #define SBP__MAX_FEATURES ((size_t)1 << 24)
 #define SBP__MAX_TARGETS ((size_t)1 << 16)

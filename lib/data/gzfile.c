@@ -216,6 +216,43 @@ sbp_status sbp__gz_read_exact(sbp__gz *gz, void *buf, size_t len, uint64_t *offs
                      gz->shown, end, want, what);
 }
 
+sbp_status sbp__gz_read_some(sbp__gz *gz, void *buf, size_t len, size_t *got,
+                             uint64_t *offset_io, sbp_diag *diag)
+{
+    if (!gz || (!buf && len) || !got || !offset_io) return SBP_E_INVALID;
+    unsigned char *p = buf;
+    const uint64_t start = *offset_io;
+    size_t done = 0;
+    *got = 0;
+    while (done < len) {
+        size_t chunk = len - done;
+        if (chunk > READ_CHUNK) chunk = READ_CHUNK;
+        int r = gzread(gz->f, p + done, (unsigned)chunk);
+        if (r < 0) {
+            int errnum = Z_OK;
+            const char *zmsg = gzerror(gz->f, &errnum);
+            *offset_io = start + done;
+            *got = done;
+            if (errnum == Z_BUF_ERROR) break;
+            return stream_error(gz, errnum, zmsg, start + done, diag);
+        }
+        if (r == 0) break;
+        done += (size_t)r;
+    }
+    *offset_io = start + done;
+    *got = done;
+    if (done == len) return SBP_OK;
+    int errnum = Z_OK;
+    const char *zmsg = gzerror(gz->f, &errnum);
+    if (errnum == Z_BUF_ERROR)
+        return sbp__diag(diag, SBP_E_TRUNCATED, gz->path, start + done, 0, start + done,
+                         "%s: gzip stream cut short: it ends after %" PRIu64
+                         " decompressed bytes",
+                         gz->shown, start + done);
+    if (errnum != Z_OK) return stream_error(gz, errnum, zmsg, start + done, diag);
+    return SBP_OK;
+}
+
 sbp_status sbp__gz_expect_eof(sbp__gz *gz, uint64_t offset, sbp_diag *diag)
 {
     if (!gz) return SBP_E_INVALID;

@@ -51,6 +51,14 @@ void sbp__gz_announce(sbp__gz *gz, uint64_t total, const char *what);
 sbp_status sbp__gz_read_exact(sbp__gz *gz, void *buf, size_t len, uint64_t *offset_io,
                               sbp_diag *diag);
 
+/* Reads up to len bytes at *offset_io, advancing it; *got receives how many
+ * were read, fewer than len only at the end of the data (0: nothing left).
+ * For files whose length is not announced in a header (event streams).
+ * Errors as for sbp__gz_read_exact; a gzip stream cut short is
+ * SBP_E_TRUNCATED. */
+sbp_status sbp__gz_read_some(sbp__gz *gz, void *buf, size_t len, size_t *got,
+                             uint64_t *offset_io, sbp_diag *diag);
+
 /* Checks that the stream ends at offset (and, for gzip, that its trailer is
  * intact). Extra bytes -> SBP_E_FORMAT "N bytes after the announced data"
  * with expected = offset and found = the real size. */

@@ -15,7 +15,7 @@ void sbp__spread_from_rule(const struct sbp_rule *rule, int default_form, sbp__s
     out->lambda_bp = 1.0;
     out->lambda_p = 1.0;
     out->lambda_f = default_form == SBP_SPREAD_MULTIPLICATIVE ? 1.0 : 0.5;
-    out->retro = SBP_RETRO_UNIFORM;
+    out->retro = SBP_RETRO_SIGNED;
     out->split = 0;
     if (!rule) return;
     const double *v = rule->params;

@@ -22,13 +22,17 @@ install locations. Failures raise :class:`sbp.Error`, whose ``code`` is a
 
 import ctypes as _ctypes
 
-from ._enums import (Activation, BaseRule, CostModel, Encoder, Engine, HiddenMode, Loss,
+from ._enums import (Activation, BaseRule, CostModel, DvsGesturePart, Encoder, Engine,
+                     EventBinning, EventFormat, EventPolarity, EventValue, HiddenMode, Loss,
                      MnistPart, Optimizer, Param, ParamType, RetroWeight, RuleKind,
                      SpreadForm, Status)
 from ._errors import Error
 from ._lib import EXPECTED_MAJOR, lib as _clib, library_path
 from ._buffers import have_numpy
 from ._dataset import Batch, Dataset
+from ._events import events_to_frames, frame_features, frame_options, read_events
+from ._nettalk import NettalkCodes, NettalkScore, load_nettalk
+from ._enums import NettalkSplit
 from ._network import Layer, Network, Rule, engine_available, engine_name
 from ._params import ParamInfo, param_by_name, param_info, params
 
@@ -43,7 +47,10 @@ __all__ = [
     "engine_available", "engine_name", "have_numpy", "library_path", "param_by_name",
     "param_info", "params", "status_name", "status_str", "version_info", "version_number",
     "version_string", "EXPECTED_MAJOR",
+    "DvsGesturePart", "EventBinning", "EventFormat", "EventPolarity", "EventValue",
+    "events_to_frames", "frame_features", "frame_options", "read_events",
 ]
+__all__ += ["NettalkCodes", "NettalkScore", "NettalkSplit", "load_nettalk"]
 
 
 def version_number():
@@ -117,8 +124,11 @@ def cost_mean_std(values):
 
 
 # Public classes present themselves as sbp.X (tracebacks, repr, pickling).
-for _cls in (Activation, BaseRule, Batch, CostModel, Dataset, Encoder, Engine, Error,
-             HiddenMode, Layer, Loss, MnistPart, Network, Optimizer, Param, ParamInfo,
-             ParamType, RetroWeight, Rule, RuleKind, SpreadForm, Status):
+for _cls in (Activation, BaseRule, Batch, CostModel, Dataset, DvsGesturePart, Encoder, Engine,
+             Error, EventBinning, EventFormat, EventPolarity, EventValue, HiddenMode, Layer,
+             Loss, MnistPart, Network, Optimizer, Param, ParamInfo, ParamType, RetroWeight,
+             Rule, RuleKind, SpreadForm, Status):
+    _cls.__module__ = __name__
+for _cls in (NettalkCodes, NettalkScore, NettalkSplit):
     _cls.__module__ = __name__
 del _cls

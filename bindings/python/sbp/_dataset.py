@@ -5,7 +5,7 @@ import os
 from collections import namedtuple
 
 from . import _buffers
-from ._enums import MnistPart, Status
+from ._enums import DvsGesturePart, MnistPart, Status
 from ._errors import Error
 from ._handle import Handle, index
 from ._lib import DatasetP, Diag, lib
@@ -126,6 +126,43 @@ class Dataset(Handle):
         out = DatasetP()
         lib.sbp_dataset_load_mnist(_path(directory, "directory"), int(part), diag,
                                    ctypes.byref(out))
+        return cls._wrap(out)
+
+    @classmethod
+    def load_nmnist(cls, directory, labels=None, **frames):
+        """N-MNIST: a directory of ``<id>.bs2`` recordings and a label file
+        (``labels``, default ``directory/labels.txt``: ``#`` header lines,
+        then ``id<TAB>class``). One sample per label line, its events binned
+        into frames of 34 x 34 (see :func:`sbp.frame_options` for the
+        keyword arguments ``frames``, ``downsample``, ``binning``,
+        ``polarity`` and ``value``)."""
+        from ._events import frame_options
+        diag = Diag()
+        out = DatasetP()
+        lib.sbp_dataset_load_nmnist(_path(directory, "directory"),
+                                    None if labels is None else _path(labels, "labels"),
+                                    frame_options(**frames), diag, ctypes.byref(out))
+        return cls._wrap(out)
+
+    @classmethod
+    def load_dvsgesture(cls, directory, part=DvsGesturePart.TRAIN, **frames):
+        """DVS128 Gesture from the official ``DvsGesture`` folder (or its
+        parent): one sample per labelled gesture of the recordings listed
+        in ``trials_to_train.txt`` (``part="train"``) or
+        ``trials_to_test.txt`` (``"test"``), labels 0..10. Frames as for
+        :meth:`load_nmnist` (128 x 128 sensor; ``downsample=4`` gives
+        32 x 32)."""
+        if isinstance(part, str):
+            try:
+                part = DvsGesturePart[part.upper()]
+            except KeyError:
+                raise Error(Status.E_INVALID,
+                            "DvsGesture part must be 'train' or 'test', not %r" % part) from None
+        from ._events import frame_options
+        diag = Diag()
+        out = DatasetP()
+        lib.sbp_dataset_load_dvsgesture(_path(directory, "directory"), int(part),
+                                        frame_options(**frames), diag, ctypes.byref(out))
         return cls._wrap(out)
 
     # -- shape ------------------------------------------------------------

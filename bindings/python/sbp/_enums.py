@@ -12,6 +12,8 @@ __all__ = [
     "Status", "Param", "ParamType", "Engine", "BaseRule", "Activation",
     "SpreadForm", "RetroWeight", "Encoder", "Loss", "Optimizer", "HiddenMode",
     "MnistPart", "RuleKind", "CostModel",
+    "EventFormat", "EventBinning", "EventPolarity", "EventValue", "DvsGesturePart",
+    "NettalkSplit",
 ]
 
 
@@ -228,6 +230,48 @@ class CostModel(IntEnum):
     DENSE = 3
 
 
+class EventFormat(IntEnum):
+    """File format of an event recording (``sbp_event_format``)."""
+
+    BS2 = 1
+    AEDAT3 = 2
+
+
+class EventBinning(IntEnum):
+    """How events are split into frames (``sbp_event_binning``)."""
+
+    TIME = 1
+    COUNT = 2
+
+
+class EventPolarity(IntEnum):
+    """ON and OFF events in two channels or one (``sbp_event_polarity``)."""
+
+    SPLIT = 1
+    MERGE = 2
+
+
+class EventValue(IntEnum):
+    """What a frame cell holds (``sbp_event_value``)."""
+
+    COUNT = 1
+    BINARY = 2
+
+
+class DvsGesturePart(IntEnum):
+    """Which part of DVS128 Gesture to load (``sbp_dvsgesture_part``)."""
+
+    TRAIN = 1
+    TEST = 2
+
+
+class NettalkSplit(IntEnum):
+    """Train/test split of the NETtalk corpus (``sbp_nettalk_split``)."""
+
+    PAPER = 1
+    WORDS = 2
+
+
 #: C enum type name -> (Python class, prefix stripped from the C constants).
 #: The drift test walks this table; a new C enum must be added here.
 C_ENUMS = {
@@ -246,4 +290,10 @@ C_ENUMS = {
     "sbp_mnist_part": (MnistPart, "SBP_MNIST_"),
     "sbp_rule_kind": (RuleKind, "SBP_RULE_"),
     "sbp_cost_model": (CostModel, "SBP_COST_"),
+    "sbp_event_format": (EventFormat, "SBP_EVENTS_"),
+    "sbp_event_binning": (EventBinning, "SBP_EVENT_BIN_"),
+    "sbp_event_polarity": (EventPolarity, "SBP_EVENT_POLARITY_"),
+    "sbp_event_value": (EventValue, "SBP_EVENT_VALUE_"),
+    "sbp_dvsgesture_part": (DvsGesturePart, "SBP_DVSGESTURE_"),
+    "sbp_nettalk_split": (NettalkSplit, "SBP_NETTALK_"),
 }

@@ -78,6 +78,48 @@ class ParamDesc(Structure):
     ]
 
 
+class Event(Structure):
+    """struct sbp_event: one event of an event camera (16 bytes)."""
+
+    _fields_ = [
+        ("t", c_uint64),
+        ("x", ctypes.c_uint16),
+        ("y", ctypes.c_uint16),
+        ("polarity", ctypes.c_uint8),
+    ]
+
+
+class EventFrames(Structure):
+    """struct sbp_event_frames: how events become features. Fields left 0
+    take the library's defaults; struct_size is set on creation."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("frames", c_size_t),
+        ("downsample", c_uint),
+        ("binning", c_int),
+        ("polarity", c_int),
+        ("value", c_int),
+    ]
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.struct_size = ctypes.sizeof(EventFrames)
+
+
+class NettalkCodes(Structure):
+    """struct sbp_nettalk_codes: the NETtalk unit code table."""
+
+    _fields_ = [
+        ("n_phonemes", c_size_t),
+        ("n_stress", c_size_t),
+        ("phonemes", c_char * 65),
+        ("stress", c_char * 17),
+        ("phoneme_code", (c_float * 21) * 64),
+        ("stress_code", (c_float * 5) * 16),
+    ]
+
+
 #: int (*sbp_progress_fn)(void *user, size_t done, size_t total)
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_size_t)
 
@@ -222,6 +264,7 @@ _rule = _check_handle("sbp_rule_errmsg")
 _ds = _check_handle("sbp_dataset_errmsg")
 _plain = _check_plain
 _diag = _check_diag(2)
+_diag1 = _check_diag(1)
 
 P = POINTER
 FLOATS = P(c_float)
@@ -264,6 +307,27 @@ PROTOTYPES = [
      STATUS, _ds),
     ("sbp_dataset_normalize", [DatasetP], STATUS, _ds),
     ("sbp_dataset_errmsg", [DatasetP], c_char_p, None),
+    # NETtalk
+    ("sbp_nettalk_load", [c_char_p, ENUM, c_uint64, P(Diag), P(DatasetP), P(DatasetP)],
+     STATUS, _check_diag(3)),
+    ("sbp_nettalk_load_codes", [c_char_p, P(Diag), P(NettalkCodes)], STATUS, _check_diag(1)),
+    ("sbp_nettalk_decode", [P(NettalkCodes), FLOATS, c_size_t, P(c_int32), P(c_int32)],
+     STATUS, _plain),
+    ("sbp_nettalk_score", [P(NettalkCodes), FLOATS, FLOATS, c_size_t, P(c_double),
+                           P(c_double), P(c_double)], STATUS, _plain),
+    # event streams
+    ("sbp_events_read", [c_char_p, ENUM, c_uint, c_uint, P(Diag), P(P(Event)), P(c_size_t)],
+     STATUS, _check_diag(4)),
+    ("sbp_events_free", [P(Event)], None, None),
+    ("sbp_event_frames_features", [P(EventFrames), c_uint, c_uint, P(Diag), P(c_size_t)],
+     STATUS, _check_diag(3)),
+    ("sbp_events_to_frames", [P(Event), c_size_t, c_uint, c_uint, c_uint64, c_uint64,
+                              P(EventFrames), P(Diag), FLOATS, c_size_t], STATUS,
+     _check_diag(7)),
+    ("sbp_dataset_load_nmnist", [c_char_p, c_char_p, P(EventFrames), P(Diag), P(DatasetP)],
+     STATUS, _check_diag(3)),
+    ("sbp_dataset_load_dvsgesture", [c_char_p, ENUM, P(EventFrames), P(Diag), P(DatasetP)],
+     STATUS, _check_diag(3)),
     # layers
     ("sbp_layer_create", [c_size_t, P(LayerP)], STATUS, _plain),
     ("sbp_layer_free", [LayerP], None, None),
@@ -312,6 +376,12 @@ PROTOTYPES = [
     # build information
     ("sbp_blas_name", [], c_char_p, None),
     ("sbp_default_threads", [], c_uint, None),
+    # model files
+    ("sbp_net_save", [NetP, c_char_p], STATUS, _net),
+    ("sbp_net_load", [c_char_p, P(Diag), P(NetP)], STATUS, _diag1),
+    ("sbp_net_save_mem", [NetP, P(c_void_p), P(c_size_t)], STATUS, _net),
+    ("sbp_net_load_mem", [c_void_p, c_size_t, P(Diag), P(NetP)], STATUS, _diag),
+    ("sbp_free", [c_void_p], None, None),
 ]
 
 

@@ -1,13 +1,14 @@
 """Layers, plasticity rules and networks."""
 
 import ctypes
+import os
 
 from . import _buffers
 from ._dataset import Dataset
 from ._enums import Engine, RuleKind, Status
 from ._errors import Error
 from ._handle import Handle, index
-from ._lib import PROGRESS_FN, LayerP, NetP, RuleP, lib
+from ._lib import PROGRESS_FN, Diag, LayerP, NetP, RuleP, lib
 from ._params import ParamsMixin
 
 __all__ = ["Layer", "Rule", "Network", "engine_name", "engine_available"]
@@ -31,6 +32,14 @@ def _rule_kind(kind):
             raise Error(Status.E_INVALID, "unknown rule kind %r (known: %s)" % (
                 kind, ", ".join(k.name.lower() for k in RuleKind))) from None
     return kind
+
+
+def _path(p):
+    try:
+        return os.fsencode(p)
+    except TypeError:
+        raise TypeError("path must be a str, bytes or os.PathLike, not %s"
+                        % type(p).__name__) from None
 
 
 def _dataset(ds):
@@ -339,6 +348,50 @@ class Network(ParamsMixin, Handle):
                         "%d x %d" % (li, rows, cols, win.rows, win.columns))
         lib.sbp_net_set_weights(h, li, win.ptr, win.size)
         return self
+
+    # -- model files ---------------------------------------------------------
+
+    def save(self, path):
+        """Saves the whole network (engine, parameters, layers, rules, seed
+        and random state, and once built its weights and training state) to
+        ``path``, atomically: a failed save leaves an existing file as it
+        was. The file format is docs/file-format.md; loading it gives a
+        network that predicts and goes on training bit-identically."""
+        lib.sbp_net_save(self._handle(), _path(path))
+        return self
+
+    @classmethod
+    def load(cls, path):
+        """A new network from a model file written by :meth:`save` (or
+        ``sbp_net_save``). A corrupt, truncated or otherwise unusable file
+        raises :class:`sbp.Error` (``E_CHECKSUM``, ``E_TRUNCATED``,
+        ``E_FORMAT``, ``E_VERSION``, ``E_IO``, ...) whose message says which
+        file, at which byte and what was wrong."""
+        diag = Diag()
+        out = NetP()
+        lib.sbp_net_load(_path(path), diag, ctypes.byref(out))
+        return cls._wrap(out)
+
+    def to_bytes(self):
+        """The model file's content as ``bytes`` (see :meth:`save`)."""
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        lib.sbp_net_save_mem(self._handle(), ctypes.byref(data), ctypes.byref(size))
+        try:
+            return ctypes.string_at(data, size.value)
+        finally:
+            lib.sbp_free(data)
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A new network from the content of a model file (any bytes-like
+        object), checked as :meth:`load` checks a file."""
+        raw = bytes(data)
+        buf = ctypes.create_string_buffer(raw, len(raw))
+        diag = Diag()
+        out = NetP()
+        lib.sbp_net_load_mem(buf, len(raw), diag, ctypes.byref(out))
+        return cls._wrap(out)
 
     def __repr__(self):
         if self.closed:

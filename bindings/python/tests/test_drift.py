@@ -67,7 +67,8 @@ def symfile_names():
 
 HANDLES = {"sbp_net": _lib.NetP, "sbp_layer": _lib.LayerP, "sbp_rule": _lib.RuleP,
            "sbp_dataset": _lib.DatasetP}
-STRUCTS = {"sbp_diag": _lib.Diag, "sbp_param_desc": _lib.ParamDesc}
+STRUCTS = {"sbp_diag": _lib.Diag, "sbp_param_desc": _lib.ParamDesc, "sbp_event": _lib.Event,
+           "sbp_event_frames": _lib.EventFrames, "sbp_nettalk_codes": _lib.NettalkCodes}
 SCALARS = {"size_t": ctypes.c_size_t, "uint64_t": ctypes.c_uint64, "int64_t": ctypes.c_int64,
            "int32_t": ctypes.c_int32, "double": ctypes.c_double, "float": ctypes.c_float,
            "int": ctypes.c_int, "unsigned": ctypes.c_uint, "sbp_progress_fn": _lib.PROGRESS_FN}
@@ -84,7 +85,9 @@ def expected_ctype(ctype):
         return ctypes.c_void_p
     base = t.rstrip("*")
     stars = len(t) - len(base)
-    if base in HANDLES:
+    if base == "void":  # void **: a pointer to a c_void_p
+        result, stars = ctypes.c_void_p, stars - 1
+    elif base in HANDLES:
         assert stars >= 1, "handle %s passed by value" % base
         result, stars = HANDLES[base], stars - 1
     elif base in STRUCTS:
@@ -169,6 +172,17 @@ class TestPrototypes(unittest.TestCase):
         self.assertEqual(ctypes.sizeof(_lib.Diag), 264 + 32 + 512)
         self.assertEqual(ctypes.sizeof(_lib.ParamDesc),
                          2 * ctypes.sizeof(ctypes.c_void_p) + 8 + 24)
+        # sbp_event: uint64_t t, uint16_t x, y, uint8_t polarity (pinned, 16 bytes)
+        self.assertEqual(ctypes.sizeof(_lib.Event), 16)
+        self.assertEqual(_lib.Event.polarity.offset, 12)
+        # sbp_event_frames: 2 x size_t, unsigned, 3 x int
+        self.assertEqual(ctypes.sizeof(_lib.EventFrames), 2 * ctypes.sizeof(ctypes.c_size_t) + 16)
+        # sbp_nettalk_codes: 2 x size_t, char[65], char[17], float[64][21], float[16][5]
+        self.assertEqual(_lib.NettalkCodes.phoneme_code.offset,
+                         2 * ctypes.sizeof(ctypes.c_size_t) + 84)
+        self.assertEqual(_lib.NettalkCodes.stress_code.offset,
+                         2 * ctypes.sizeof(ctypes.c_size_t) + 84 + 4 * 64 * 21)
+        self.assertEqual(ctypes.sizeof(_lib.NettalkCodes) % ctypes.sizeof(ctypes.c_size_t), 0)
 
 
 if __name__ == "__main__":
