@@ -30,6 +30,7 @@
 #include "io.h"
 #include "net.h"
 #include "rules/spread.h"
+#include "spmm.h"
 #include "vmath.h"
 
 /* Engine defaults (docs/ann.md). */
@@ -82,6 +83,8 @@ typedef struct ann_state {
     uint64_t every;   /* ann.bp_every */
     int opt_kind;     /* optimizer the moment buffers hold state of (0: none) */
     uint64_t batches, bp_batches;
+    sbp__spmm_ws ws;  /* terms of a B x (widest non-output layer) factor */
+    sbp__pool *pool;  /* the sparse products' rows */
 } ann_state;
 
 /* ---- configuration ------------------------------------------------------ */
@@ -168,7 +171,7 @@ static sbp_status load_constants(sbp_net *net, ann_state *st)
         double r = sbp__layer_param(net, l, SBP_LAYER_LEARNING_RATE);
         st->layer[l].rate = (float)(isnan(r) ? def : r);
     }
-    return SBP_OK;
+    return sbp__net_pool(net, &st->pool, NULL);
 }
 
 /* Optimizer state for the current optimizer: Adam's second moments on
@@ -221,6 +224,8 @@ static void ann_destroy(sbp_net *net)
     sbp__free(st->y);
     sbp__free(st->labels);
     sbp__free(st->pred);
+    sbp__spmm_ws_free(&st->ws);
+    sbp__pool_free(st->pool);
     sbp__free(st);
     net->state = NULL;
 }
@@ -268,6 +273,10 @@ static sbp_status ann_init(sbp_net *net)
     st->labels = sbp__calloc(B, sizeof *st->labels);
     st->pred = sbp__calloc(B, sizeof *st->pred);
     if (!st->y || !st->labels || !st->pred) goto nomem;
+    size_t widest = 0;
+    for (size_t l = 0; l + 1 < L; l++)
+        if (net->layers[l].size > widest) widest = net->layers[l].size;
+    if (sbp__spmm_ws_init(&st->ws, B, widest) != 0) goto nomem;
 
     for (size_t l = 0; l < L; l++) {
         an_layer *ly = &st->layer[l];
@@ -404,14 +413,15 @@ static void softmax_rows(float *z, size_t c, size_t k)
 
 /* a_l = f(a_{l-1} W_l + b_l) for rows 0..c-1 (the input batch is in
  * layer[0].a). */
-static void forward(const sbp_net *net, const ann_state *st, size_t c)
+static void forward(const sbp_net *net, ann_state *st, size_t c)
 {
     size_t L = st->L;
     for (size_t l = 1; l < L; l++) {
         const an_layer *pre = &st->layer[l - 1];
         const an_layer *ly = &st->layer[l];
         size_t n = ly->n;
-        sbp__sgemm(0, 0, c, n, pre->n, 1.0f, pre->a, pre->n, net->w[l], n, 0.0f, ly->a, n);
+        sbp__spmm(st->pool, &st->ws, c, n, pre->n, 1.0f, pre->a, pre->n, net->w[l], n, 0.0f,
+                  ly->a, n);
         const float *b = net->b[l];
         for (size_t q = 0; q < c; q++)
             for (size_t j = 0; j < n; j++) ly->a[q * n + j] += b[j];
@@ -466,7 +476,7 @@ static void projection_gradient(const ann_state *st, size_t l, size_t c, int mas
     const an_layer *ly = &st->layer[l];
     size_t m = pre->n, n = ly->n;
     float inv = 1.0f / (float)c;
-    sbp__sgemm(1, 0, m, n, c, inv, pre->a, m, ly->e, n, 0.0f, ly->gw, n);
+    sbp__spmm_at2(st->pool, m, n, c, inv, pre->a, ly->e, 0.0f, NULL, NULL, 0.0f, ly->gw);
     if (masked && ly->mask)
         for (size_t i = 0; i < m * n; i++) ly->gw[i] = ly->mask[i] ? ly->gw[i] : 0.0f;
     float *gb = ly->gb;
@@ -545,11 +555,12 @@ static size_t nonfinite_gradient(const ann_state *st)
         const an_layer *ly = &st->layer[l];
         if (!ly->updated) continue;
         size_t count = st->layer[l - 1].n * ly->n;
-        /* x * 0 is 0 for finite x and NaN otherwise */
-        float acc = 0.0f;
-        for (size_t i = 0; i < count; i++) acc += ly->gw[i] * 0.0f;
-        for (size_t j = 0; j < ly->n; j++) acc += ly->gb[j] * 0.0f;
-        if (acc != 0.0f) return l;
+        /* x - x is 0 for finite x and NaN otherwise; an integer OR keeps
+         * the loops vectorizable */
+        int bad = 0;
+        for (size_t i = 0; i < count; i++) bad |= (ly->gw[i] - ly->gw[i]) != 0.0f;
+        for (size_t j = 0; j < ly->n; j++) bad |= (ly->gb[j] - ly->gb[j]) != 0.0f;
+        if (bad) return l;
     }
     return 0;
 }

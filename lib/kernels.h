@@ -43,6 +43,10 @@ typedef struct sbp__kernels {
     /* I[j] += W[r * n + j] for each row r of rows[0..count-1] in order: the
      * spike engine's event loop (a spike adds its outgoing weight row). */
     void (*add_rows)(float *I, const float *W, size_t n, const uint32_t *rows, size_t count);
+    /* y[j] += coef[s] * rows[s][offset + j] for s = 0..count-1 in order
+     * (j < n): the sparse products of spmm.c. */
+    void (*axpy_rows)(float *y, const float *const *rows, size_t offset, const float *coef,
+                      size_t count, size_t n);
     size_t (*spike_lif)(float *V, int32_t *ref, float *cnt, const float *I, const float *a,
                         size_t n, float decay, float v_th, float v_reset, int32_t t_ref,
                         uint32_t *spk);

@@ -129,6 +129,56 @@ static void k_add_rows(float *restrict I, const float *restrict Wm, size_t n,
     }
 }
 
+/* y[j] += coef[s] * rows[s][offset + j] for s = 0..count-1 in order, for
+ * j < n: a block of eight vectors of y stays in registers while the terms
+ * stream past, and each element sees the same sequence of multiplies and
+ * adds as one axpy per term would give (no FMA), whatever the width. */
+#define AXPY_TERM(acc, k)                                                                          \
+    do {                                                                                           \
+        vf r_;                                                                                     \
+        memcpy(&r_, r + (k) * W, sizeof r_);                                                       \
+        acc += c * r_;                                                                             \
+    } while (0)
+#define AXPY_LOAD(acc, k) memcpy(&acc, y + j + (k) * W, sizeof acc)
+#define AXPY_STORE(acc, k) memcpy(y + j + (k) * W, &acc, sizeof acc)
+
+static void k_axpy_rows(float *restrict y, const float *const *restrict rows, size_t offset,
+                        const float *restrict coef, size_t count, size_t n)
+{
+    size_t j = 0;
+    for (; j + 8 * W <= n; j += 8 * W) {
+        vf y0, y1, y2, y3, y4, y5, y6, y7;
+        AXPY_LOAD(y0, 0); AXPY_LOAD(y1, 1); AXPY_LOAD(y2, 2); AXPY_LOAD(y3, 3);
+        AXPY_LOAD(y4, 4); AXPY_LOAD(y5, 5); AXPY_LOAD(y6, 6); AXPY_LOAD(y7, 7);
+        for (size_t s = 0; s < count; s++) {
+            const float *r = rows[s] + offset + j;
+            vf c = splat(coef[s]);
+            AXPY_TERM(y0, 0); AXPY_TERM(y1, 1); AXPY_TERM(y2, 2); AXPY_TERM(y3, 3);
+            AXPY_TERM(y4, 4); AXPY_TERM(y5, 5); AXPY_TERM(y6, 6); AXPY_TERM(y7, 7);
+        }
+        AXPY_STORE(y0, 0); AXPY_STORE(y1, 1); AXPY_STORE(y2, 2); AXPY_STORE(y3, 3);
+        AXPY_STORE(y4, 4); AXPY_STORE(y5, 5); AXPY_STORE(y6, 6); AXPY_STORE(y7, 7);
+    }
+    for (; j + W <= n; j += W) {
+        vf y0;
+        AXPY_LOAD(y0, 0);
+        for (size_t s = 0; s < count; s++) {
+            const float *r = rows[s] + offset + j;
+            vf c = splat(coef[s]);
+            AXPY_TERM(y0, 0);
+        }
+        AXPY_STORE(y0, 0);
+    }
+    for (; j < n; j++) {
+        float acc = y[j];
+        for (size_t s = 0; s < count; s++) acc += coef[s] * rows[s][offset + j];
+        y[j] = acc;
+    }
+}
+#undef AXPY_TERM
+#undef AXPY_LOAD
+#undef AXPY_STORE
+
 /* Branch-free over W neurons at a time: the compares become lane masks, so
  * the loop costs the same whether or not neurons fire or are refractory. */
 static size_t k_spike_lif(float *restrict V, int32_t *restrict ref, float *restrict cnt,
@@ -197,5 +247,6 @@ const sbp__kernels KERNEL_TABLE = {
     .bias_sigma = k_bias_sigma,
     .relax_hidden = k_relax_hidden,
     .add_rows = k_add_rows,
+    .axpy_rows = k_axpy_rows,
     .spike_lif = k_spike_lif,
 };

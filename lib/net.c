@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "net.h"
+#include "pool.h"
 
 #define NET_COMMON (1u << SBP__G_NET)
 
@@ -227,6 +228,21 @@ sbp_status sbp__net_progress(sbp_net *net, size_t done, size_t total)
 {
     if (net->progress && net->progress(net->progress_user, done, total) != 0)
         return sbp__fail(net->errmsg, SBP_E_CANCELLED, "stopped by the progress callback");
+    return SBP_OK;
+}
+
+sbp_status sbp__net_pool(sbp_net *net, sbp__pool **pool, int *replaced)
+{
+    unsigned threads = (unsigned)sbp__net_param(net, SBP_NET_THREADS);
+    if (threads == 0) threads = sbp_default_threads();
+    int change = !*pool || sbp__pool_size(*pool) != threads;
+    if (replaced) *replaced = change;
+    if (change) {
+        sbp__pool_free(*pool);
+        *pool = sbp__pool_create(threads);
+        SBP_RETURN_IF(!*pool, net->errmsg, SBP_E_NOMEM, "cannot start %u worker threads",
+                      threads);
+    }
     return SBP_OK;
 }
 

@@ -73,6 +73,13 @@ const sbp__engine_ops *sbp__engine_lookup(sbp_engine engine);
  * stop. */
 sbp_status sbp__net_progress(sbp_net *net, size_t done, size_t total);
 
+/* Makes *pool the size net.threads asks for (0: sbp_default_threads()),
+ * replacing it when the setting changed since the last call; *replaced
+ * (may be NULL) says so. SBP_E_NOMEM (with message) when threads cannot
+ * start. */
+struct sbp__pool;
+sbp_status sbp__net_pool(sbp_net *net, struct sbp__pool **pool, int *replaced);
+
 /* Parameter value of the network, layer or attached rule (NULL rule: none). */
 double sbp__net_param(const sbp_net *net, sbp_param id);
 double sbp__layer_param(const sbp_net *net, size_t layer, sbp_param id);

@@ -8,7 +8,9 @@
  * net->b[2] = label bias d; the visible bias a lives in the state); 2
  * layers [input m, hidden n] an unsupervised one.
  *
- * One mini-batch: every matrix product is one GEMM over the batch; the
+ * One mini-batch: every matrix product is one product over the batch,
+ * through BLAS, or the sparse kernels of spmm.c when the left factor is
+ * mostly zeros (pixels, binary samples: x W, v W and the statistics); the
  * elementwise work (sigmoids, softmax, sampling, free energies) runs on
  * the thread pool in blocks of rows. Each row (sample) draws from its own
  * random stream, seeded by the network seed, the epoch and the sample's
@@ -24,6 +26,7 @@
 #include "pool.h"
 #include "rbm.h"
 #include "rules/spread.h"
+#include "spmm.h"
 #include "vmath.h"
 
 /* Engine defaults (docs/rbm.md). */
@@ -68,6 +71,7 @@ typedef struct rbm_state {
     float *fe;               /* B x k: free energies */
     float *ut;               /* k x n: U transposed */
     sbp__rng *rng;           /* B */
+    sbp__spmm_ws ws;         /* terms of a B x m sparse factor */
     sbp__pool *pool;
 } rbm_state;
 
@@ -136,6 +140,7 @@ static void rbm_destroy(sbp_net *net)
     sbp__free(st->rng);
     sbp__spread_sums_free(&st->sums_w);
     sbp__spread_sums_free(&st->sums_u);
+    sbp__spmm_ws_free(&st->ws);
     sbp__pool_free(st->pool);
     sbp__free(st);
     net->state = NULL;
@@ -148,19 +153,6 @@ static float *floats2(size_t rows, size_t cols)
     size_t count;
     if (!sbp__mul_size(rows, cols, &count)) return NULL;
     return sbp__floats(count ? count : 1);
-}
-
-static sbp_status load_pool(sbp_net *net, rbm_state *st)
-{
-    unsigned threads = (unsigned)sbp__net_param(net, SBP_NET_THREADS);
-    if (threads == 0) threads = sbp_default_threads();
-    if (!st->pool || sbp__pool_size(st->pool) != threads) {
-        sbp__pool_free(st->pool);
-        st->pool = sbp__pool_create(threads);
-        SBP_RETURN_IF(!st->pool, net->errmsg, SBP_E_NOMEM, "cannot start %u worker threads",
-                      threads);
-    }
-    return SBP_OK;
 }
 
 static double rate_of(const sbp_net *net, size_t l)
@@ -226,7 +218,7 @@ static sbp_status rbm_init(sbp_net *net)
     if (!st->a || !st->vW || !st->va || !st->vc || !st->gW || !st->ga || !st->gc || !st->x ||
         !st->y || !st->labels || !st->pred || !st->err || !st->rng || !st->xw || !st->h0 ||
         !st->hs || !st->v || !st->hk || !st->yk || !st->fe || !st->ut || !st->vU || !st->vd ||
-        !st->gU || !st->gd)
+        !st->gU || !st->gd || sbp__spmm_ws_init(&st->ws, B, m) != 0)
         goto nomem;
     if (st->persistent) {
         st->chain = floats2(B, n);
@@ -260,7 +252,7 @@ static sbp_status rbm_init(sbp_net *net)
             goto nomem;
         }
     }
-    sbp_status ps = load_pool(net, st);
+    sbp_status ps = sbp__net_pool(net, &st->pool, NULL);
     if (ps != SBP_OK) {
         rbm_destroy(net);
         return ps;
@@ -550,7 +542,7 @@ static void gibbs_chain(const sbp_net *net, rbm_state *st, size_t c, float *h)
         job.sample = 1;
         job.recon = t == 1 && !st->persistent && !k;
         run_rows(st, &job, c);
-        sbp__sgemm(0, 0, c, n, m, 1.0f, st->v, m, W, n, 0.0f, st->hk, n);
+        sbp__spmm(st->pool, &st->ws, c, n, m, 1.0f, st->v, m, W, n, 0.0f, st->hk, n);
         if (k) sbp__sgemm(0, 1, c, n, k, 1.0f, st->yk, k, U, k, 1.0f, st->hk, n);
         job.phase = PH_HIDDEN;
         job.sample = !last || st->persistent;
@@ -602,19 +594,19 @@ static void spread_batch(const sbp_net *net, rbm_state *st, size_t c)
     if (p->split) {
         /* LTP terms go to synapses whose CD change is >= 0, LTD terms to
          * those <= 0 (sbp__spread_add_apply): no sign flips */
-        sbp__sgemm(1, 0, m, n, c, g, st->x, m, st->S, n, 0.0f, st->T1, n);
-        sbp__sgemm(1, 0, m, n, c, g, st->x, m, st->S2, n, 0.0f, st->T2, n);
+        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 0.0f, st->T1);
+        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S2, 0.0f, NULL, NULL, 0.0f, st->T2);
         for (size_t i = 0; i < mn; i++) {
             float v = gW[i];
             float add = (v >= 0.0f ? st->T1[i] : 0.0f) + (v <= 0.0f ? st->T2[i] : 0.0f);
             out[i] = v + (!M || M[i] ? add : 0.0f);
         }
     } else if (M) {
-        sbp__sgemm(1, 0, m, n, c, g, st->x, m, st->S, n, 0.0f, st->T1, n);
+        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 0.0f, st->T1);
         for (size_t i = 0; i < mn; i++) out[i] = gW[i] + (M[i] ? st->T1[i] : 0.0f);
     } else {
         memcpy(out, gW, mn * sizeof *out);
-        sbp__sgemm(1, 0, m, n, c, g, st->x, m, st->S, n, 1.0f, out, n);
+        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 1.0f, out);
     }
 }
 
@@ -623,14 +615,14 @@ static void spread_batch(const sbp_net *net, rbm_state *st, size_t c)
 static int apply_update(float *restrict w, float *restrict vel, const float *restrict g,
                         size_t count, float rate, float momentum, float decay)
 {
-    float check = 0.0f;
+    int bad = 0; /* an integer OR keeps the loop vectorizable */
     for (size_t i = 0; i < count; i++) {
         float nv = momentum * vel[i] + rate * (g[i] - decay * w[i]);
         vel[i] = nv;
         w[i] += nv;
-        check += w[i] * 0.0f; /* NaN once any w is NaN or infinite */
+        bad |= (w[i] - w[i]) != 0.0f; /* NaN for NaN or infinite w */
     }
-    return check == 0.0f;
+    return !bad;
 }
 
 static sbp_status train_batch(sbp_net *net, rbm_state *st, size_t c, size_t start,
@@ -643,7 +635,7 @@ static sbp_status train_batch(sbp_net *net, rbm_state *st, size_t c, size_t star
     for (size_t q = 0; q < c; q++) sbp__rng_init(&st->rng[q], seed, (uint64_t)(start + q));
 
     /* positive phase: h0 = sigma(x W + y U' + c), the data as probabilities */
-    sbp__sgemm(0, 0, c, n, m, 1.0f, st->x, m, W, n, 0.0f, st->xw, n);
+    sbp__spmm(st->pool, &st->ws, c, n, m, 1.0f, st->x, m, W, n, 0.0f, st->xw, n);
     memcpy(st->h0, st->xw, c * n * sizeof *st->h0);
     if (k) {
         sbp__sgemm(0, 1, c, n, k, 1.0f, st->y, k, U, k, 1.0f, st->h0, n);
@@ -674,8 +666,7 @@ static sbp_status train_batch(sbp_net *net, rbm_state *st, size_t c, size_t star
         for (size_t q = 0; q < c; q++) *sq_err += st->err[q];
 
     /* statistics, averaged over the batch */
-    sbp__sgemm(1, 0, m, n, c, inv_c, st->x, m, st->h0, n, 0.0f, st->gW, n);
-    sbp__sgemm(1, 0, m, n, c, -inv_c, st->v, m, st->hk, n, 1.0f, st->gW, n);
+    sbp__spmm_at2(st->pool, m, n, c, inv_c, st->x, st->h0, -inv_c, st->v, st->hk, 0.0f, st->gW);
     mean_diff(st->x, st->v, c, m, st->ga);
     mean_diff(st->h0, st->hk, c, n, st->gc);
     if (k) {
@@ -714,7 +705,7 @@ static sbp_status rbm_train_epoch(sbp_net *net, const sbp_dataset *train, double
 {
     rbm_state *st = net->state;
     SBP_TRY(check_diverged(net, st));
-    SBP_TRY(load_pool(net, st));
+    SBP_TRY(sbp__net_pool(net, &st->pool, NULL));
     uint64_t seed = net->seed ^ (EPOCH_MIX * (st->epoch + 1));
     st->epoch++;
     size_t n = sbp_dataset_count(train), B = st->B, wrong = 0;
@@ -741,13 +732,13 @@ static sbp_status predict_rows(sbp_net *net, size_t count, const float *x, int32
 {
     rbm_state *st = net->state;
     SBP_TRY(check_diverged(net, st));
-    SBP_TRY(load_pool(net, st));
+    SBP_TRY(sbp__net_pool(net, &st->pool, NULL));
     size_t B = st->B, m = st->m, n = st->n, k = st->k;
     if (k) transpose_u(net, st);
     for (size_t start = 0; start < count; start += B) {
         size_t c = count - start < B ? count - start : B;
         const float *xc = x + start * m;
-        sbp__sgemm(0, 0, c, n, m, 1.0f, xc, m, net->w[1], n, 0.0f, st->xw, n);
+        sbp__spmm(st->pool, &st->ws, c, n, m, 1.0f, xc, m, net->w[1], n, 0.0f, st->xw, n);
         row_job job = {.net = net, .st = st, .phase = PH_PREDICT, .x = xc, .xw = st->xw,
                        .labels = labels + start,
                        .outputs = outputs ? outputs + start * (k ? k : n) : NULL,

@@ -154,15 +154,7 @@ static sbp_status load_constants(sbp_net *net, relax_state *st)
     st->lif.vth = (float)sbp__net_param(net, SBP_RELAX_V_TH);
     st->lif.vr = (float)sbp__net_param(net, SBP_RELAX_V_RESET);
     st->kern = sbp__kernels_for_cpu();
-    unsigned threads = (unsigned)sbp__net_param(net, SBP_NET_THREADS);
-    if (threads == 0) threads = sbp_default_threads();
-    if (!st->pool || sbp__pool_size(st->pool) != threads) {
-        sbp__pool_free(st->pool);
-        st->pool = sbp__pool_create(threads);
-        SBP_RETURN_IF(!st->pool, net->errmsg, SBP_E_NOMEM, "cannot start %u worker threads",
-                      threads);
-    }
-    return SBP_OK;
+    return sbp__net_pool(net, &st->pool, NULL);
 }
 
 static sbp_status relax_init(sbp_net *net)

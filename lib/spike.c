@@ -369,15 +369,9 @@ static sbp_status load_constants(sbp_net *net, spike_state *st)
     }
     st->sup_decay = sbp__trace_decay(st->sup.tau_plus, st->dt);
 
-    unsigned threads = (unsigned)sbp__net_param(net, SBP_NET_THREADS);
-    if (threads == 0) threads = sbp_default_threads();
-    if (!st->pool || sbp__pool_size(st->pool) != threads) {
-        sbp__pool_free(st->pool);
-        free_scratch(st);
-        st->pool = sbp__pool_create(threads);
-        SBP_RETURN_IF(!st->pool, net->errmsg, SBP_E_NOMEM, "cannot start %u worker threads",
-                      threads);
-    }
+    int replaced;
+    SBP_TRY(sbp__net_pool(net, &st->pool, &replaced));
+    if (replaced) free_scratch(st);
     if (!st->scr && !alloc_scratch(st, sbp__pool_size(st->pool))) {
         free_scratch(st);
         return sbp__fail(net->errmsg, SBP_E_NOMEM, "out of memory allocating the spike engine");

@@ -183,6 +183,35 @@ shared_consumers() {
     else
         fail "C++ consumer compiles and links" "$(cat "$tmp/cxx.log")"
     fi
+
+    # examples/cpp_pkgconfig: built by its own Makefile (pkg-config flags)
+    # outside the source tree, as docs/examples.md tells users to.
+    local exdir=$SRC/examples/cpp_pkgconfig
+    mkdir -p "$tmp/cpp_example"
+    if ! command -v make >/dev/null; then
+        skip "C++ example (make not found)"
+        return
+    fi
+    if make -C "$tmp/cpp_example" -f "$exdir/Makefile" VPATH="$exdir" CXX="$CXX" \
+            CXXFLAGS="-O2 -Werror" >"$tmp/cpp_example.log" 2>&1; then
+        ok "C++ example builds with its Makefile and pkg-config"
+        LD_LIBRARY_PATH=$libdir "$tmp/cpp_example/sbp_cpp_example" >"$tmp/out_cpp_example" 2>&1
+        rc=$?
+        if [ $rc -eq 0 ] && grep -qxF ok "$tmp/out_cpp_example"; then
+            ok "C++ example runs and prints ok"
+        else
+            fail "C++ example runs and prints ok (exit $rc)" "$(cat "$tmp/out_cpp_example")"
+        fi
+        resolved=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/cpp_example/sbp_cpp_example" |
+                   awk '$1 == "libsbp.so.0" { print $3 }')
+        if [[ $resolved == "$dest"/* ]]; then
+            ok "C++ example loads the installed libsbp.so.0"
+        else
+            fail "C++ example loads the installed libsbp.so.0" "resolved to: ${resolved:-nothing}"
+        fi
+    else
+        fail "C++ example builds with its Makefile and pkg-config" "$(cat "$tmp/cpp_example.log")"
+    fi
 }
 
 static_consumer() {

@@ -203,6 +203,39 @@ START_TEST(add_rows_matches_reference)
 }
 END_TEST
 
+/* The sparse products' row updates: every build equals one plain axpy per
+ * term in list order, on widths around the 8-vector block and with an
+ * offset into the rows. */
+START_TEST(axpy_rows_matches_reference)
+{
+    enum { NR = 7, NCMAX = 80 };
+    const sbp__kernels *builds[2] = {&sbp__kernels_base, other()};
+    sbp__rng r;
+    sbp__rng_init(&r, 9, 0);
+    float Wm[NR * NCMAX], y0[NCMAX], y1[NCMAX], want[NCMAX];
+    fill(Wm, NR * NCMAX, &r, 1.0f);
+    fill(y0, NCMAX, &r, 1.0f);
+    const float coef[] = {0.5f, -1.25f, 3.0f, 1e-3f, -0.75f};
+    const float *rows[] = {Wm + 4 * NCMAX, Wm, Wm + 6 * NCMAX, Wm + 4 * NCMAX, Wm + 2 * NCMAX};
+    const size_t widths[] = {1, 7, 8, 31, 32, 33, 64, 65, 75};
+    for (size_t off = 0; off <= 5; off += 5)
+        for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+            size_t nc = widths[wi];
+            memcpy(want, y0, sizeof want);
+            for (size_t s = 0; s < 5; s++)
+                for (size_t j = 0; j < nc; j++) want[j] += coef[s] * rows[s][off + j];
+            for (int bi = 0; bi < 2; bi++) {
+                if (!builds[bi]) continue;
+                memcpy(y1, y0, sizeof y1);
+                builds[bi]->axpy_rows(y1, rows, off, coef, 5, nc);
+                ck_assert_int_eq(memcmp(want, y1, sizeof want), 0);
+                builds[bi]->axpy_rows(y1, rows, off, coef, 0, nc); /* no terms: unchanged */
+                ck_assert_int_eq(memcmp(want, y1, sizeof want), 0);
+            }
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -212,6 +245,7 @@ int main(void)
     tcase_add_test(tc, builds_agree_bit_for_bit);
     tcase_add_test(tc, spike_lif_matches_reference);
     tcase_add_test(tc, add_rows_matches_reference);
+    tcase_add_test(tc, axpy_rows_matches_reference);
     suite_add_tcase(s, tc);
     return sbp_test_run(s);
 }

@@ -55,7 +55,7 @@ static const opt_def options[OPT__COUNT] = {
                   0},
     [OPT_TASK] = {"task", "NAME",
                   "task to learn: mnist, nettalk, nmnist or dvsgesture (see docs/nettalk.md, "
-                  "docs/events.md)",
+                  "docs/events.md); eval knows mnist only",
                   "mnist", 0},
     [OPT_MODEL] = {"model", "ENGINE", "engine: relax, spike, ann or rbm", "relax", 0},
     [OPT_SBP] = {"sbp", "on|off",
@@ -85,7 +85,10 @@ static const opt_def options[OPT__COUNT] = {
                       "off)",
                       "baseline,sbp,ablation", 0},
     [OPT_TRAIN_LIMIT] = {"train-limit", "N", "use only the first N training samples", "all", 0},
-    [OPT_TEST_LIMIT] = {"test-limit", "N", "use only the first N test samples", "all", 0},
+    [OPT_TEST_LIMIT] = {"test-limit", "N",
+                        "use only the first N test samples (nettalk: a seeded sample of N "
+                        "test windows; 'all': every one)",
+                        "all; nettalk: 5000", 0},
     [OPT_BATCH] = {"batch", "N", "samples per mini-batch (net.batch_size)", NULL,
                    SBP_NET_BATCH_SIZE},
     [OPT_THREADS] = {"threads", "N", "worker threads (net.threads); 0 = one per core", NULL,
@@ -722,7 +725,7 @@ static const command commands[] = {
      "--task ...' would, with --events) and also prints the events (or, with\n"
      "value=binary, the active frame cells) they hold.\n",
      data_info_opts, 0, 0, cmd_data_info},
-    {"train", "", "train on MNIST or NETtalk; test error per epoch, then a summary",
+    {"train", "", "train on a task; test error per epoch, then a summary",
      "Builds a 784-500-10 network (see --hidden) on the chosen engine with the\n"
      "SBP spread rule attached to every layer after the input; each epoch trains\n"
      "on the training set, then measures the error on the test set.\n"
@@ -743,8 +746,8 @@ static const command commands[] = {
      "take names (--set spread.form=additive); see 'sbp help params'.\n"
      "Rules attached besides the spread rule, each with its --set values:\n"
      "  stdp.*        spike: supervised STDP on the output layer, attached when\n"
-     "                any stdp.* is given (its stdp.eta default is 0.01; with\n"
-     "                no rule the engine uses 1e-4)\n"
+     "                any stdp.* is given (the others keep the rule's defaults,\n"
+     "                stdp.eta 1e-4, which the engine also uses without it)\n"
      "  --with stdp   STDP on every hidden layer (the same stdp.* values)\n"
      "  --with stp    short-term plasticity on every layer after the input\n"
      "                (stp.*; stp.* without --with stp is refused)\n"

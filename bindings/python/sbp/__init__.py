@@ -5,14 +5,24 @@ A thin ctypes client: every call goes straight to the C library, data are
 passed as contiguous float32 buffers and nothing is computed in Python.
 numpy is used when it is installed and never required.
 
->>> import sbp
->>> sbp.version_string()
-'0.1.0'
->>> with sbp.Dataset.load_mnist("data/mnist", "train") as train:
-...     net = sbp.Network("relax", seed=1)
-...     for size in (784, 500, 10):
-...         net.add_layer(size)
-...     error = net.train_epoch(train)
+Example::
+
+    import sbp
+
+    train = sbp.Dataset.load_mnist("data/mnist", "train").subset(0, 1000)
+    test = sbp.Dataset.load_mnist("data/mnist", "test").subset(0, 500)
+    net = sbp.Network("relax", seed=1)
+    for size in (784, 100, 10):
+        net.add_layer(size)
+    net.attach_rule(1, "sbp_spread")
+    history = net.train(train, epochs=3, test=test,
+                        callback=lambda epoch, tr, te, s: print(epoch, te))
+
+Objects: :class:`Dataset`, :class:`Layer`, :class:`Rule`, :class:`Network`
+(each owns one C handle: close it, use ``with``, or let the garbage
+collector free it), :class:`NettalkCodes`; module functions for versions,
+build information, parameters, event frames and the cost measure; the C
+enums as :class:`enum.IntEnum` classes.
 
 The shared library is found through the environment variable SBP_LIBRARY
 (a path), then ``ctypes.util.find_library("sbp")``, then a few usual
@@ -32,8 +42,10 @@ from ._buffers import have_numpy
 from ._dataset import Batch, Dataset
 from ._events import events_to_frames, frame_features, frame_options, read_events
 from ._nettalk import NettalkCodes, NettalkScore, load_nettalk
+from ._nettalk import INPUTS as NETTALK_INPUTS, UNITS as NETTALK_UNITS
 from ._enums import NettalkSplit
-from ._network import Layer, Network, Rule, engine_available, engine_name
+from ._network import (EpochResult, Layer, Network, Rule, cost_model, engine_available,
+                       engine_name)
 from ._params import ParamInfo, param_by_name, param_info, params
 
 #: Version of this binding (the libsbp release it was written with).
@@ -51,6 +63,7 @@ __all__ = [
     "events_to_frames", "frame_features", "frame_options", "read_events",
 ]
 __all__ += ["NettalkCodes", "NettalkScore", "NettalkSplit", "load_nettalk"]
+__all__ += ["EpochResult", "cost_model", "info", "NETTALK_INPUTS", "NETTALK_UNITS"]
 
 
 def version_number():
@@ -78,6 +91,23 @@ def status_name(status):
     """C identifier of a status (``"SBP_E_NOMEM"``), or ``None`` if unknown."""
     name = _clib.sbp_status_name(int(status))
     return name.decode() if name is not None else None
+
+
+def info():
+    """What the loaded library is and can do, as ``sbp info --json`` shows
+    it: a dict with ``version``, ``version_number``, ``blas``,
+    ``default_threads``, ``engines`` (engine name -> available), plus
+    ``library`` (the path it was loaded from) and ``binding`` (this
+    package's version)."""
+    return {
+        "version": version_string(),
+        "version_number": version_number(),
+        "blas": blas_name(),
+        "default_threads": default_threads(),
+        "engines": {e.name.lower(): engine_available(e) for e in Engine},
+        "library": library_path,
+        "binding": __version__,
+    }
 
 
 def blas_name():
@@ -129,6 +159,6 @@ for _cls in (Activation, BaseRule, Batch, CostModel, Dataset, DvsGesturePart, En
              Loss, MnistPart, Network, Optimizer, Param, ParamInfo, ParamType, RetroWeight,
              Rule, RuleKind, SpreadForm, Status):
     _cls.__module__ = __name__
-for _cls in (NettalkCodes, NettalkScore, NettalkSplit):
+for _cls in (NettalkCodes, NettalkScore, NettalkSplit, EpochResult):
     _cls.__module__ = __name__
 del _cls

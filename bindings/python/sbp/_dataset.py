@@ -42,15 +42,19 @@ class Dataset(Handle):
     :meth:`subset` and :meth:`split`; :meth:`shuffle` permutes that order,
     never the data. :meth:`sample` reads in storage order.
 
-    Make one with :meth:`from_arrays`, :meth:`from_targets`,
-    :meth:`load_idx` or :meth:`load_mnist`. The object owns its handle; see
-    :meth:`close`.
+    Make one from memory with :meth:`from_arrays` or :meth:`from_targets`,
+    from files with :meth:`load_idx`, :meth:`load_mnist`,
+    :meth:`load_nmnist`, :meth:`load_dvsgesture` or :func:`sbp.load_nettalk`,
+    or from another dataset with :meth:`subset` and :meth:`split`. The
+    object owns its handle: :meth:`close` it, use ``with``, or let the
+    garbage collector free it.
     """
 
-    _free = lib.sbp_dataset_free
+    _free_name = "sbp_dataset_free"
 
     def __init__(self):
-        raise TypeError("use Dataset.from_arrays, from_targets, load_idx or load_mnist")
+        raise TypeError("use Dataset.from_arrays, from_targets, load_idx, load_mnist, "
+                        "load_nmnist or load_dvsgesture")
 
     # -- construction -----------------------------------------------------
 

@@ -253,7 +253,7 @@ def _check_diag(index):
                 msg = "%s: %s" % (where, msg) if msg else where
         if not msg:
             msg = "%s: %s" % (func.__name__, _status_text(result))
-        raise Error(result, msg)
+        raise Error(result, msg, diag if isinstance(diag, Diag) else None)
     check.__name__ = "check_diag"
     return check
 

@@ -13,9 +13,22 @@ from ._lib import DatasetP, Diag, NettalkCodes as _CCodes, lib
 
 __all__ = ["NettalkCodes", "NettalkScore", "load_nettalk"]
 
-#: Units per sample: 21 articulatory + 5 stress.
-UNITS = 26
+# The SBP_NETTALK_* constants of sbp.h (the drift test compares them).
+#: Letters in an input window.
+WINDOW = 7
+#: Symbols per window position: a..z and the blank.
+SYMBOLS = 27
+#: Input units of a sample: WINDOW x SYMBOLS.
+INPUTS = 189
+#: Phoneme (articulatory feature) units of a target.
 ARTICULATORY = 21
+#: Stress units of a target.
+STRESS_UNITS = 5
+#: Units per target: 21 articulatory + 5 stress.
+UNITS = 26
+#: Largest phoneme and stress tables a code table holds.
+MAX_PHONEMES = 64
+MAX_STRESS = 16
 
 
 class NettalkScore(namedtuple("NettalkScore", "phoneme_accuracy stress_accuracy cosine_score")):

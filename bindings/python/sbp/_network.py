@@ -2,16 +2,58 @@
 
 import ctypes
 import os
+import signal
+import threading
+import time
+from collections import namedtuple
 
 from . import _buffers
 from ._dataset import Dataset
-from ._enums import Engine, RuleKind, Status
+from ._enums import CostModel, Engine, RuleKind, Status
 from ._errors import Error
-from ._handle import Handle, index
+from ._handle import Handle, busy, index
 from ._lib import PROGRESS_FN, Diag, LayerP, NetP, RuleP, lib
 from ._params import ParamsMixin
 
-__all__ = ["Layer", "Rule", "Network", "engine_name", "engine_available"]
+__all__ = ["Layer", "Rule", "Network", "EpochResult", "engine_name", "engine_available",
+           "cost_model"]
+
+
+class EpochResult(namedtuple("EpochResult", "epoch train_error test_error seconds")):
+    """One epoch of :meth:`Network.train`: its number (from 1), the
+    fraction of training samples misclassified during the pass, the error
+    on the test set (``None`` when no test set was given) and the wall time
+    in seconds of training plus testing."""
+
+    __slots__ = ()
+
+
+def _sigint_catch(flag):
+    """While a long call runs in the main thread, Ctrl-C sets `flag` instead
+    of raising inside a ctypes callback (where Python would print and drop
+    it). Returns the handler to restore, or None if left alone (another
+    thread, or a handler of the program's own)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return None
+
+        def on_sigint(signum, frame):
+            flag.append("sigint")
+
+        signal.signal(signal.SIGINT, on_sigint)
+    except (ValueError, OSError, AttributeError):  # no signals here
+        return None
+    return signal.default_int_handler
+
+
+def _sigint_restore(handler):
+    if handler is not None:
+        try:
+            signal.signal(signal.SIGINT, handler)
+        except (ValueError, OSError):
+            pass
 
 
 def _engine(engine):
@@ -54,6 +96,14 @@ def engine_name(engine):
     return name.decode() if name is not None else None
 
 
+def cost_model(engine):
+    """The :class:`CostModel` the paper uses for an engine: ``SNN``
+    (``mn + nk + n``) for relax and spike, ``DENSE`` (``mn + nk + kn + nm``)
+    for ann and rbm, as the ``sbp`` command counts."""
+    e = _engine(engine)
+    return CostModel.DENSE if e in (Engine.ANN, Engine.RBM) else CostModel.SNN
+
+
 def engine_available(engine):
     """Whether this build of libsbp implements the engine."""
     return bool(lib.sbp_engine_available(int(_engine(engine))))
@@ -67,7 +117,7 @@ class Layer(ParamsMixin, Handle):
     >>> hidden = sbp.Layer(500, activation=sbp.Activation.SIGMOID, learning_rate=0.1)
     """
 
-    _free = lib.sbp_layer_free
+    _free_name = "sbp_layer_free"
     _c = "layer"
 
     def __init__(self, size, **params):
@@ -106,7 +156,7 @@ class Rule(ParamsMixin, Handle):
     >>> stdp = sbp.Rule(sbp.RuleKind.STDP, a_plus=0.02, tau_plus=15.0)
     """
 
-    _free = lib.sbp_rule_free
+    _free_name = "sbp_rule_free"
     _c = "rule"
 
     def __init__(self, kind, **params):
@@ -156,9 +206,19 @@ class Network(ParamsMixin, Handle):
     >>> net = sbp.Network("relax", seed=1)
     >>> net.add_layer(784); net.add_layer(500); net.add_layer(10)
     >>> net["relax.beta"] = 0.5
+
+    Topology: :meth:`add_layer`, :meth:`attach_rule`, :meth:`detach_rule`,
+    :attr:`engine`, :attr:`layer_count`, :attr:`layer_sizes`. Parameters:
+    :meth:`set`, :meth:`get`, :meth:`update`, ``net[name]``. Training:
+    :meth:`train` (epochs with a per-epoch callback), :meth:`train_epoch`,
+    :meth:`evaluate`, :meth:`predict`, :meth:`set_progress`. Weights:
+    :meth:`get_weights`, :meth:`set_weights`. Files: :meth:`save`,
+    :meth:`load`, :meth:`to_bytes`, :meth:`from_bytes`. Cost:
+    :attr:`cost_model`, :meth:`cost_per_epoch`. Lifetime: :meth:`close`,
+    ``with``.
     """
 
-    _free = lib.sbp_net_free
+    _free_name = "sbp_net_free"
     _c = "net"
 
     def __init__(self, engine, seed=0, **params):
@@ -167,12 +227,15 @@ class Network(ParamsMixin, Handle):
         lib.sbp_net_create(int(engine), index(seed, "seed"), ctypes.byref(out))
         self._adopt(out)
         self._init_wrapped()
+        self._seed = seed
         if params:
             self.update(**params)
 
     def _init_wrapped(self):
         self._progress_cb = None
         self._progress_errors = []
+        self._interrupted = []
+        self._seed = None  # unknown for a loaded network
 
     def _groups(self):
         return _NET_GROUPS.get(self.engine, ("net",))
@@ -242,37 +305,79 @@ class Network(ParamsMixin, Handle):
 
     def set_progress(self, callback):
         """Calls ``callback(done, total)`` after every mini-batch of
-        :meth:`train_epoch` and :meth:`evaluate`. A true return value stops
-        the call, which then raises ``sbp.Error(E_CANCELLED)``; an exception
-        raised by the callback also stops it and is re-raised from the
-        call. ``None`` removes the callback."""
+        :meth:`train_epoch` and :meth:`evaluate` (and so of :meth:`train`):
+        the samples done so far and the total of the current call. A true
+        return value stops the call, which then raises
+        ``sbp.Error(E_CANCELLED)``; an exception raised by the callback also
+        stops it and is re-raised from the call. ``None`` removes the
+        callback. The callback runs on the thread that called train_epoch."""
         h = self._handle()
         if callback is None:
             lib.sbp_net_set_progress(h, ctypes.cast(None, PROGRESS_FN), None)
             self._progress_cb = None
             return self
-        errors = self._progress_errors
-
-        def trampoline(_user, done, total):
-            try:
-                return 1 if callback(done, total) else 0
-            except BaseException as e:  # noqa: B902 - re-raised by _run
-                errors.append(e)
-                return 1
-
-        cb = PROGRESS_FN(trampoline)
+        if not callable(callback):
+            raise TypeError("set_progress: the callback must be callable or None")
+        cb = self._trampoline(callback)
         lib.sbp_net_set_progress(h, cb, None)
         self._progress_cb = cb  # the library holds only a raw pointer
         return self
 
-    def _run(self, fn, *args):
+    def _trampoline(self, callback):
+        """A C progress function calling ``callback(done, total)``; stops
+        the C call on a true result, an exception or a pending Ctrl-C."""
+        errors = self._progress_errors
+        interrupted = self._interrupted
+
+        def trampoline(_user, done, total):
+            try:
+                if interrupted:
+                    return 1
+                return 1 if callback is not None and callback(done, total) else 0
+            except BaseException as e:  # noqa: B902 - re-raised by _run
+                errors.append(e)
+                return 1
+
+        return PROGRESS_FN(trampoline)
+
+    def _run(self, fn, *args, datasets=()):
+        """Runs a long library call on this network: marks the network and
+        the datasets it borrows as busy, lets Ctrl-C (SIGINT in the main
+        thread) stop it between mini-batches with KeyboardInterrupt, the
+        network staying valid, and lets interpreter exit stop it (see
+        _handle._at_exit)."""
         del self._progress_errors[:]
+        del self._interrupted[:]
+        h = args[0]
+        cb = self._progress_cb
+        temporary = cb is None
+        if temporary:
+            # No callback of the caller's: a silent one, so that the call
+            # can be stopped between mini-batches.
+            cb = self._trampoline(None)
+            lib.sbp_net_set_progress(h, cb, None)
+        interrupted = self._interrupted
+        old_handler = _sigint_catch(interrupted)
         try:
-            return fn(*args)
+            with busy(self, *datasets, keep=(cb,), stop=lambda: interrupted.append("exit")):
+                result = fn(*args)
         except Error as e:
-            if e.code == Status.E_CANCELLED and self._progress_errors:
-                raise self._progress_errors.pop() from e
+            if e.code == Status.E_CANCELLED:
+                if "exit" in interrupted:
+                    raise SystemExit("sbp: library call stopped: the Python interpreter is "
+                                     "exiting") from None
+                if interrupted:
+                    raise KeyboardInterrupt from None
+                if self._progress_errors:
+                    raise self._progress_errors.pop() from e
             raise
+        finally:
+            if temporary:
+                lib.sbp_net_set_progress(h, ctypes.cast(None, PROGRESS_FN), None)
+            _sigint_restore(old_handler)
+        if "sigint" in interrupted:  # Ctrl-C after the last mini-batch: the call is complete
+            raise KeyboardInterrupt
+        return result
 
     # -- training and inference ---------------------------------------------
 
@@ -282,27 +387,95 @@ class Network(ParamsMixin, Handle):
         training samples misclassified during the pass."""
         err = ctypes.c_double()
         self._run(lib.sbp_net_train_epoch, self._handle(), _dataset(dataset),
-                  ctypes.byref(err))
+                  ctypes.byref(err), datasets=(dataset,))
         return err.value
 
     def evaluate(self, dataset):
         """Classification error (a fraction) on ``dataset``; training state
         is unchanged."""
         err = ctypes.c_double()
-        self._run(lib.sbp_net_evaluate, self._handle(), _dataset(dataset), ctypes.byref(err))
+        self._run(lib.sbp_net_evaluate, self._handle(), _dataset(dataset), ctypes.byref(err),
+                  datasets=(dataset,))
         return err.value
 
+    def train(self, data, epochs=1, test=None, callback=None, shuffle=False, seed=None,
+              epochs_done=0):
+        """Trains for ``epochs`` epochs and returns one :class:`EpochResult`
+        per completed epoch ``(epoch, train_error, test_error, seconds)``.
+
+        Each epoch is :meth:`train_epoch` on ``data`` followed, when
+        ``test`` is given, by :meth:`evaluate` on ``test`` (``test_error``
+        is ``None`` without it); ``seconds`` is the wall time of both. After
+        each epoch ``callback(epoch, train_error, test_error, seconds)`` is
+        called, if given (epochs count from 1); a true return value stops
+        training there, which makes early stopping and live plots easy::
+
+            def show(epoch, train_error, test_error, seconds):
+                print(epoch, test_error)
+                return test_error < 0.05        # good enough: stop
+
+            history = net.train(train, epochs=20, test=test, callback=show)
+
+        ``shuffle=True`` shuffles ``data`` before epoch ``e`` with seed
+        ``seed + e`` after restoring its original order first, as
+        ``sbp train --shuffle --seed S`` does; ``seed`` defaults to the seed
+        the network was made with. Without ``shuffle`` the dataset's current
+        order is used every epoch (the authors' protocol).
+
+        ``epochs_done`` continues an earlier run: epochs are numbered from
+        ``epochs_done + 1`` and, with ``shuffle``, the order is the one that
+        run left behind, so that ``train(d, 2)`` then ``train(d, 1,
+        epochs_done=2)`` is bit-identical to ``train(d, 3)``.
+
+        Same seed, same data and same build give bit-identical results,
+        equal to the same run of the ``sbp`` command or of a C program.
+        Errors raise :class:`sbp.Error`; the epochs completed before stay
+        applied to the network."""
+        self._handle()
+        epochs = index(epochs, "epochs")
+        first = index(epochs_done, "epochs_done") + 1
+        _dataset(data)
+        if test is not None:
+            _dataset(test)
+        if callback is not None and not callable(callback):
+            raise TypeError("train: the callback must be callable or None")
+        if shuffle:
+            if seed is None:
+                seed = self._seed
+                if seed is None:
+                    raise Error(Status.E_INVALID, "train: shuffle=True needs seed= for a "
+                                "network that was loaded (its creation seed is not known)")
+            seed = index(seed, "seed")
+            data.reset_order()
+            for e in range(1, first):
+                data.shuffle((seed + e) % 2**64)
+        history = []
+        for e in range(first, first + epochs):
+            if shuffle:
+                data.shuffle((seed + e) % 2**64)
+            t0 = time.perf_counter()
+            train_error = self.train_epoch(data)
+            test_error = self.evaluate(test) if test is not None else None
+            result = EpochResult(e, train_error, test_error, time.perf_counter() - t0)
+            history.append(result)
+            if callback is not None and callback(*result):
+                break
+        return history
+
     def predict(self, x, outputs=False):
-        """Predicted class of each sample of ``x`` (rows of input-layer
-        size, or a flat sequence of whole rows). With ``outputs=True``
-        returns ``(labels, outputs)`` where ``outputs`` holds the output
-        layer's state per sample."""
+        """Predicted class of each sample of ``x``: rows of input-layer size
+        (a list of rows, a 2-D numpy array), a flat sequence of whole rows,
+        or a :class:`Dataset` (its samples in presentation order). With
+        ``outputs=True`` returns ``(labels, outputs)`` where ``outputs``
+        holds the output layer's state per sample."""
         h = self._handle()
         sizes = self.layer_sizes
         if len(sizes) < 2:
             # Let the library say what is missing.
             lib.sbp_net_predict(h, 0, _buffers.Out(1).ptr, _buffers.Out(1, "i").ptr, None)
         d, k = sizes[0], sizes[-1]
+        if isinstance(x, Dataset):
+            x = x.batch(0, x.count).x
         xin = _buffers.floats_in(x, "x")
         if xin.rows is not None:
             n = xin.rows
@@ -316,10 +489,32 @@ class Network(ParamsMixin, Handle):
             n = xin.size // d
         labels = _buffers.Out(n, "i")
         out = _buffers.Out(n * k) if outputs else None
-        lib.sbp_net_predict(h, n, xin.ptr, labels.ptr, out.ptr if out else None)
+        with busy(self):
+            lib.sbp_net_predict(h, n, xin.ptr, labels.ptr, out.ptr if out else None)
         if outputs:
             return labels.result(), out.result((n, k))
         return labels.result()
+
+    # -- computational cost ---------------------------------------------------
+
+    @property
+    def cost_model(self):
+        """The :class:`CostModel` the paper uses for this network's engine:
+        ``SNN`` for relax and spike, ``DENSE`` for ann and rbm."""
+        return cost_model(self.engine)
+
+    def cost_per_epoch(self, model=None):
+        """Per-epoch computational cost of this three-layer network (m
+        inputs, n hidden, k outputs) as the paper counts it, by
+        :func:`sbp.cost_per_epoch` with ``model`` (default
+        :attr:`cost_model`). The library defines the measure for one hidden
+        layer only; other depths raise ``sbp.Error(E_UNSUPPORTED)``."""
+        sizes = self.layer_sizes
+        if len(sizes) != 3:
+            raise Error(Status.E_UNSUPPORTED, "cost_per_epoch: the cost measure is defined for "
+                        "three layers (m-n-k); this network has %d" % len(sizes))
+        m = self.cost_model if model is None else CostModel(model)
+        return lib.sbp_cost_per_epoch(int(m), *sizes)
 
     # -- weights --------------------------------------------------------------
 
@@ -357,7 +552,9 @@ class Network(ParamsMixin, Handle):
         ``path``, atomically: a failed save leaves an existing file as it
         was. The file format is docs/file-format.md; loading it gives a
         network that predicts and goes on training bit-identically."""
-        lib.sbp_net_save(self._handle(), _path(path))
+        h = self._handle()
+        with busy(self):
+            lib.sbp_net_save(h, _path(path))
         return self
 
     @classmethod
@@ -376,7 +573,9 @@ class Network(ParamsMixin, Handle):
         """The model file's content as ``bytes`` (see :meth:`save`)."""
         data = ctypes.c_void_p()
         size = ctypes.c_size_t()
-        lib.sbp_net_save_mem(self._handle(), ctypes.byref(data), ctypes.byref(size))
+        h = self._handle()
+        with busy(self):
+            lib.sbp_net_save_mem(h, ctypes.byref(data), ctypes.byref(size))
         try:
             return ctypes.string_at(data, size.value)
         finally:

@@ -5,6 +5,12 @@ import unittest
 
 import sbp
 
+import callcount
+
+# Count the suite's calls into libsbp (test_coverage.py); run.py does this
+# first thing, before any handle exists.
+callcount.install()
+
 SOURCE_DIR = os.environ.get("SBP_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 

@@ -115,9 +115,53 @@ class TestEnums(unittest.TestCase):
                 py = {prefix + m.name: m.value for m in cls}
                 self.assertEqual(py, values)
 
+    def test_no_enum_escapes_the_parser(self):
+        """Every `enum` in sbp.h is a `typedef enum name {...} name;` the
+        parser read, so none can be missed by the tests above."""
+        text = read_header()
+        self.assertEqual(len(re.findall(r"\benum\b", text)), len(header_enums()),
+                         "sbp.h has an enum not written as typedef enum X {...} X;")
+
+    def test_python_enums_are_all_mapped(self):
+        classes = {cls for cls, _ in _enums.C_ENUMS.values()}
+        for name in _enums.__all__:
+            self.assertIn(getattr(_enums, name), classes, name)
+
     def test_enum_sanity(self):
         for cls, _ in _enums.C_ENUMS.values():
             self.assertEqual(len(set(m.value for m in cls)), len(cls), cls)
+
+
+def header_defines():
+    """{name: int} for the integer #defines of sbp.h."""
+    with open(HEADER) as f:
+        text = f.read()
+    return {m.group(1): int(m.group(2)) for m in
+            re.finditer(r"^\s*#\s*define\s+(SBP_\w+)\s+(\d+)\b", text, flags=re.M)}
+
+
+class TestConstants(unittest.TestCase):
+    def test_nettalk(self):
+        from sbp import _nettalk
+        defines = {k[len("SBP_NETTALK_"):]: v for k, v in header_defines().items()
+                   if k.startswith("SBP_NETTALK_")}
+        self.assertGreaterEqual(len(defines), 8)
+        for name, value in defines.items():
+            with self.subTest(constant=name):
+                self.assertEqual(getattr(_nettalk, name), value)
+        import sbp
+        self.assertEqual(sbp.NETTALK_INPUTS, defines["INPUTS"])
+        self.assertEqual(sbp.NETTALK_UNITS, defines["UNITS"])
+
+    def test_nettalk_struct_dimensions(self):
+        d = {k: v for k, v in header_defines().items()}
+        f = dict((name, t) for name, t in _lib.NettalkCodes._fields_)
+        self.assertEqual(ctypes.sizeof(f["phonemes"]), d["SBP_NETTALK_MAX_PHONEMES"] + 1)
+        self.assertEqual(ctypes.sizeof(f["stress"]), d["SBP_NETTALK_MAX_STRESS"] + 1)
+        self.assertEqual(f["phoneme_code"]._length_, d["SBP_NETTALK_MAX_PHONEMES"])
+        self.assertEqual(f["phoneme_code"]._type_._length_, d["SBP_NETTALK_ARTICULATORY"])
+        self.assertEqual(f["stress_code"]._length_, d["SBP_NETTALK_MAX_STRESS"])
+        self.assertEqual(f["stress_code"]._type_._length_, d["SBP_NETTALK_STRESS_UNITS"])
 
 
 class TestPrototypes(unittest.TestCase):

@@ -1,6 +1,7 @@
 """How failures surface: sbp.Error with a Status code and a useful message."""
 
 import os
+import pickle
 import shutil
 import struct
 import tempfile
@@ -23,6 +24,87 @@ class TestErrorType(unittest.TestCase):
         self.assertIs(sbp.Error(4, "x").code, sbp.Status.E_IO)
         self.assertEqual(sbp.Error(999, "x").code, 999)
         self.assertIn("999", str(sbp.Error(999, "x")))
+
+
+class TestErrorDetails(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sbp-errors-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+
+    def test_not_from_a_loader(self):
+        e = sbp.Error(sbp.Status.E_RANGE, "too big")
+        self.assertEqual((e.file, e.offset, e.line, e.expected, e.found), (None,) * 5)
+        self.assertEqual(e.name, "SBP_E_RANGE")
+        self.assertIsNone(sbp.Error(999, "x").name)
+        with sbp.Layer(3) as layer:
+            with self.assertRaises(sbp.Error) as cm:
+                layer["layer.t_ref"] = -5
+        self.assertIsNone(cm.exception.file)
+
+    def test_loader_location(self):
+        images = os.path.join(self.tmp, "images")
+        labels = os.path.join(self.tmp, "labels")
+        with open(images, "wb") as f:
+            f.write(struct.pack(">IIII", 0x803, 3, 2, 2) + bytes(5))  # 12 pixels announced
+        with open(labels, "wb") as f:
+            f.write(struct.pack(">II", 0x801, 3) + bytes(3))
+        with self.assertRaises(sbp.Error) as cm:
+            sbp.Dataset.load_idx(images, labels)
+        e = cm.exception
+        self.assertIs(e.code, sbp.Status.E_TRUNCATED)
+        self.assertEqual(e.file, images)
+        self.assertIsInstance(e.offset, int)
+        self.assertEqual(e.line, 0)
+
+    def test_text_line(self):
+        with open(os.path.join(self.tmp, "1.bs2"), "wb") as f:
+            f.write(bytes([1, 2, 0x80, 0, 5]))
+        with open(os.path.join(self.tmp, "labels.txt"), "w") as f:
+            f.write("# header\n1\t7\n1\tseven\n")
+        with self.assertRaises(sbp.Error) as cm:
+            sbp.Dataset.load_nmnist(self.tmp)
+        self.assertEqual(cm.exception.line, 3)
+        self.assertTrue(cm.exception.file.endswith("labels.txt"), cm.exception.file)
+
+    def test_pickle(self):
+        try:
+            sbp.Network.load(os.path.join(self.tmp, "missing.sbpm"))
+        except sbp.Error as e:
+            err = e
+        copy = pickle.loads(pickle.dumps(err))
+        self.assertIsInstance(copy, sbp.Error)
+        self.assertIs(copy.code, sbp.Status.E_IO)
+        self.assertEqual((copy.message, copy.file, copy.offset),
+                         (err.message, err.file, err.offset))
+        self.assertEqual(str(copy), str(err))
+
+
+class TestBadPaths(unittest.TestCase):
+    """Every loader and writer reports a missing path as E_IO naming it."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sbp-paths-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.missing = os.path.join(self.tmp, "does-not-exist")
+
+    def test_each(self):
+        calls = {
+            "Dataset.load_idx": lambda p: sbp.Dataset.load_idx(p, p),
+            "Dataset.load_mnist": lambda p: sbp.Dataset.load_mnist(p, "train"),
+            "Dataset.load_nmnist": lambda p: sbp.Dataset.load_nmnist(p),
+            "Dataset.load_dvsgesture": lambda p: sbp.Dataset.load_dvsgesture(p, "test"),
+            "load_nettalk": lambda p: sbp.load_nettalk(p),
+            "NettalkCodes.load": lambda p: sbp.NettalkCodes.load(p),
+            "read_events": lambda p: sbp.read_events(p + ".bs2", 34, 34),
+            "Network.load": lambda p: sbp.Network.load(p),
+            "Network.save": lambda p: sbp.Network("ann").save(os.path.join(p, "m.sbpm")),
+        }
+        for name, call in calls.items():
+            with self.subTest(call=name):
+                with self.assertRaises(sbp.Error) as cm:
+                    call(self.missing)
+                self.assertIs(cm.exception.code, sbp.Status.E_IO, str(cm.exception))
+                self.assertIn("does-not-exist", cm.exception.message)
 
 
 class TestLoaderErrors(unittest.TestCase):
