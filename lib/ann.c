@@ -273,10 +273,13 @@ static sbp_status ann_init(sbp_net *net)
     st->labels = sbp__calloc(B, sizeof *st->labels);
     st->pred = sbp__calloc(B, sizeof *st->pred);
     if (!st->y || !st->labels || !st->pred) goto nomem;
-    size_t widest = 0;
-    for (size_t l = 0; l + 1 < L; l++)
-        if (net->layers[l].size > widest) widest = net->layers[l].size;
-    if (sbp__spmm_ws_init(&st->ws, B, widest) != 0) goto nomem;
+    size_t widest_in = 0, widest_out = 0; /* of the projections' two sides */
+    for (size_t l = 0; l < L; l++) {
+        size_t n = net->layers[l].size;
+        if (l + 1 < L && n > widest_in) widest_in = n;
+        if (l > 0 && n > widest_out) widest_out = n;
+    }
+    if (sbp__spmm_ws_init(&st->ws, B, widest_in, widest_out) != 0) goto nomem;
 
     for (size_t l = 0; l < L; l++) {
         an_layer *ly = &st->layer[l];
@@ -470,13 +473,14 @@ static void output_error(ann_state *st, size_t c)
 
 /* G_l = a_{l-1}^T E_l / c and g_b = column sums of E_l / c; the mask of an
  * SBP layer applied to G. */
-static void projection_gradient(const ann_state *st, size_t l, size_t c, int masked)
+static void projection_gradient(ann_state *st, size_t l, size_t c, int masked)
 {
     const an_layer *pre = &st->layer[l - 1];
     const an_layer *ly = &st->layer[l];
     size_t m = pre->n, n = ly->n;
     float inv = 1.0f / (float)c;
-    sbp__spmm_at2(st->pool, m, n, c, inv, pre->a, ly->e, 0.0f, NULL, NULL, 0.0f, ly->gw);
+    sbp__spmm_at2(st->pool, &st->ws, m, n, c, inv, pre->a, ly->e, 0.0f, NULL, NULL, 0.0f,
+                  ly->gw);
     if (masked && ly->mask)
         for (size_t i = 0; i < m * n; i++) ly->gw[i] = ly->mask[i] ? ly->gw[i] : 0.0f;
     float *gb = ly->gb;

@@ -218,7 +218,7 @@ static sbp_status rbm_init(sbp_net *net)
     if (!st->a || !st->vW || !st->va || !st->vc || !st->gW || !st->ga || !st->gc || !st->x ||
         !st->y || !st->labels || !st->pred || !st->err || !st->rng || !st->xw || !st->h0 ||
         !st->hs || !st->v || !st->hk || !st->yk || !st->fe || !st->ut || !st->vU || !st->vd ||
-        !st->gU || !st->gd || sbp__spmm_ws_init(&st->ws, B, m) != 0)
+        !st->gU || !st->gd || sbp__spmm_ws_init(&st->ws, B, m, n) != 0)
         goto nomem;
     if (st->persistent) {
         st->chain = floats2(B, n);
@@ -594,19 +594,19 @@ static void spread_batch(const sbp_net *net, rbm_state *st, size_t c)
     if (p->split) {
         /* LTP terms go to synapses whose CD change is >= 0, LTD terms to
          * those <= 0 (sbp__spread_add_apply): no sign flips */
-        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 0.0f, st->T1);
-        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S2, 0.0f, NULL, NULL, 0.0f, st->T2);
+        sbp__spmm_at2(st->pool, &st->ws, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 0.0f, st->T1);
+        sbp__spmm_at2(st->pool, &st->ws, m, n, c, g, st->x, st->S2, 0.0f, NULL, NULL, 0.0f, st->T2);
         for (size_t i = 0; i < mn; i++) {
             float v = gW[i];
             float add = (v >= 0.0f ? st->T1[i] : 0.0f) + (v <= 0.0f ? st->T2[i] : 0.0f);
             out[i] = v + (!M || M[i] ? add : 0.0f);
         }
     } else if (M) {
-        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 0.0f, st->T1);
+        sbp__spmm_at2(st->pool, &st->ws, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 0.0f, st->T1);
         for (size_t i = 0; i < mn; i++) out[i] = gW[i] + (M[i] ? st->T1[i] : 0.0f);
     } else {
         memcpy(out, gW, mn * sizeof *out);
-        sbp__spmm_at2(st->pool, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 1.0f, out);
+        sbp__spmm_at2(st->pool, &st->ws, m, n, c, g, st->x, st->S, 0.0f, NULL, NULL, 1.0f, out);
     }
 }
 
@@ -666,7 +666,7 @@ static sbp_status train_batch(sbp_net *net, rbm_state *st, size_t c, size_t star
         for (size_t q = 0; q < c; q++) *sq_err += st->err[q];
 
     /* statistics, averaged over the batch */
-    sbp__spmm_at2(st->pool, m, n, c, inv_c, st->x, st->h0, -inv_c, st->v, st->hk, 0.0f, st->gW);
+    sbp__spmm_at2(st->pool, &st->ws, m, n, c, inv_c, st->x, st->h0, -inv_c, st->v, st->hk, 0.0f, st->gW);
     mean_diff(st->x, st->v, c, m, st->ga);
     mean_diff(st->h0, st->hk, c, n, st->gc);
     if (k) {

@@ -18,29 +18,86 @@ enum {
     CHUNK = 128            /* terms per kernel call in sbp__spmm_at2 */
 };
 
-int sbp__spmm_ws_init(sbp__spmm_ws *ws, size_t max_rows, size_t max_cols)
+int sbp__spmm_ws_init(sbp__spmm_ws *ws, size_t max_rows, size_t max_cols, size_t max_n)
 {
     memset(ws, 0, sizeof *ws);
-    if (max_cols && max_rows > SIZE_MAX / max_cols) return -1;
-    size_t terms = max_rows * max_cols;
+    size_t terms, packed_b;
+    if (!sbp__mul_size(max_rows, max_cols, &terms) || terms > SIZE_MAX / 2 ||
+        !sbp__mul_size(max_cols, max_n, &packed_b))
+        return -1;
     ws->rows = sbp__calloc(terms ? terms : 1, sizeof *ws->rows);
     ws->coef = sbp__calloc(terms ? terms : 1, sizeof *ws->coef);
     ws->start = sbp__calloc(max_rows + 1, sizeof *ws->start);
-    if (!ws->rows || !ws->coef || !ws->start) {
+    ws->cols = sbp__calloc(max_cols ? max_cols : 1, sizeof *ws->cols);
+    ws->pack_a = sbp__calloc(terms ? 2 * terms : 1, sizeof *ws->pack_a);
+    ws->pack_b = sbp__calloc(packed_b ? packed_b : 1, sizeof *ws->pack_b);
+    if (!ws->rows || !ws->coef || !ws->start || !ws->cols || !ws->pack_a || !ws->pack_b) {
         sbp__spmm_ws_free(ws);
         return -1;
     }
     ws->max_rows = max_rows;
+    ws->max_cols = max_cols;
+    ws->max_n = max_n;
     ws->max_terms = terms;
     return 0;
 }
 
 void sbp__spmm_ws_free(sbp__spmm_ws *ws)
 {
-    free(ws->rows);
-    free(ws->coef);
-    free(ws->start);
+    sbp__free(ws->rows);
+    sbp__free(ws->coef);
+    sbp__free(ws->start);
+    sbp__free(ws->cols);
+    sbp__free(ws->pack_a);
+    sbp__free(ws->pack_b);
     memset(ws, 0, sizeof *ws);
+}
+
+/* The columns of A (rows x cols, row stride ld; and of A2 when given,
+ * same shape) holding a non-zero, in ws->cols; returns their count. */
+static size_t live_columns(sbp__spmm_ws *ws, const float *a, const float *a2, size_t rows,
+                           size_t cols, size_t ld)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < cols; i++) {
+        int live = 0;
+        for (size_t q = 0; q < rows && !live; q++)
+            live = a[q * ld + i] != 0.0f || (a2 && a2[q * ld + i] != 0.0f);
+        if (live) ws->cols[count++] = (uint32_t)i;
+    }
+    return count;
+}
+
+static int worth_packing(size_t live, size_t cols)
+{
+    return (double)(cols - live) >= SBP__SPMM_MIN_ZERO_COLS * (double)cols;
+}
+
+/* dst (rows x live) = the live columns of src (rows x cols, stride ld) */
+static void pack_columns(float *dst, const float *src, size_t rows, size_t ld,
+                         const uint32_t *cols, size_t live)
+{
+    for (size_t q = 0; q < rows; q++)
+        for (size_t s = 0; s < live; s++) dst[q * live + s] = src[q * ld + cols[s]];
+}
+
+/* C = alpha A B + beta C through BLAS, without A's all-zero columns (and
+ * B's rows they would multiply) when enough of them are. */
+static void dense_ab(sbp__spmm_ws *ws, size_t m, size_t n, size_t k, float alpha,
+                     const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                     float *c, size_t ldc)
+{
+    if (ws && m <= ws->max_rows && k <= ws->max_cols && n <= ws->max_n) {
+        size_t live = live_columns(ws, a, NULL, m, k, lda);
+        if (worth_packing(live, k)) {
+            pack_columns(ws->pack_a, a, m, lda, ws->cols, live);
+            for (size_t s = 0; s < live; s++)
+                memcpy(ws->pack_b + s * n, b + (size_t)ws->cols[s] * ldb, n * sizeof *b);
+            sbp__sgemm(0, 0, m, n, live, alpha, ws->pack_a, live, ws->pack_b, n, beta, c, ldc);
+            return;
+        }
+    }
+    sbp__sgemm(0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 static void scale_row(float *y, size_t n, float beta)
@@ -87,7 +144,7 @@ void sbp__spmm(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size_t k, 
     if (m == 0 || n == 0) return;
     size_t limit = (size_t)(SBP__SPMM_MAX_DENSITY * (double)m * (double)k);
     if (!ws || m > ws->max_rows || m > SBP__SPMM_MAX_ROWS || limit > ws->max_terms) {
-        sbp__sgemm(0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        dense_ab(ws, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* the terms row by row; give up (BLAS) as soon as there are too many */
@@ -98,7 +155,7 @@ void sbp__spmm(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size_t k, 
         for (size_t i = 0; i < k; i++) {
             if (row[i] == 0.0f) continue;
             if (t == limit) {
-                sbp__sgemm(0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                dense_ab(ws, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
                 return;
             }
             ws->rows[t] = b + i * ldb;
@@ -170,14 +227,46 @@ static int mostly_zero(const float *a, size_t count)
     return (double)nz <= SBP__SPMM_MAX_DENSITY * (double)count;
 }
 
-void sbp__spmm_at2(sbp__pool *pool, size_t m, size_t n, size_t r, float alpha1,
-                   const float *a1, const float *d1, float alpha2, const float *a2,
-                   const float *d2, float beta, float *c)
+/* The dense path: BLAS, over the rows of C whose column of A1 or A2 holds
+ * a non-zero when enough of them are all zero (the others only scale). */
+static void dense_at2(sbp__spmm_ws *ws, size_t m, size_t n, size_t r, float alpha1,
+                      const float *a1, const float *d1, float alpha2, const float *a2,
+                      const float *d2, float beta, float *c)
+{
+    if (ws && r <= ws->max_rows && m <= ws->max_cols && n <= ws->max_n) {
+        size_t live = live_columns(ws, a1, a2, r, m, m);
+        if (worth_packing(live, m)) {
+            float *p1 = ws->pack_a, *p2 = ws->pack_a + r * live, *out = ws->pack_b;
+            pack_columns(p1, a1, r, m, ws->cols, live);
+            sbp__sgemm(1, 0, live, n, r, alpha1, p1, live, d1, n, 0.0f, out, n);
+            if (a2) {
+                pack_columns(p2, a2, r, m, ws->cols, live);
+                sbp__sgemm(1, 0, live, n, r, alpha2, p2, live, d2, n, 1.0f, out, n);
+            }
+            size_t s = 0;
+            for (size_t i = 0; i < m; i++) {
+                float *y = c + i * n;
+                scale_row(y, n, beta);
+                if (s < live && ws->cols[s] == i) {
+                    const float *src = out + s * n;
+                    for (size_t j = 0; j < n; j++) y[j] += src[j];
+                    s++;
+                }
+            }
+            return;
+        }
+    }
+    sbp__sgemm(1, 0, m, n, r, alpha1, a1, m, d1, n, beta, c, n);
+    if (a2) sbp__sgemm(1, 0, m, n, r, alpha2, a2, m, d2, n, 1.0f, c, n);
+}
+
+void sbp__spmm_at2(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size_t r,
+                   float alpha1, const float *a1, const float *d1, float alpha2,
+                   const float *a2, const float *d2, float beta, float *c)
 {
     if (m == 0 || n == 0) return;
     if (r > SBP__SPMM_MAX_ROWS || !mostly_zero(a1, r * m) || (a2 && !mostly_zero(a2, r * m))) {
-        sbp__sgemm(1, 0, m, n, r, alpha1, a1, m, d1, n, beta, c, n);
-        if (a2) sbp__sgemm(1, 0, m, n, r, alpha2, a2, m, d2, n, 1.0f, c, n);
+        dense_at2(ws, m, n, r, alpha1, a1, d1, alpha2, a2, d2, beta, c);
         return;
     }
     at_job job = {m, n, r, alpha1, alpha2, beta, a1, d1, a2, d2, c};

@@ -1,6 +1,8 @@
-/* The sparse-aware products (lib/spmm.c) against a double-precision
- * reference, on both of their paths (sparse kernel and BLAS), with every
- * beta case, and bit-identical over pool sizes. */
+/* The products of lib/spmm.c against a double-precision reference, on
+ * each of their paths: the sparse kernels (few rows, mostly zeros), BLAS
+ * over the packed live columns (some all-zero columns), plain BLAS (no
+ * work space, or nothing to skip); with every beta case; and bit-identical
+ * over pool sizes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +11,19 @@
 #include "spmm.h"
 #include "testutil.h"
 
-enum { M = 23, K = 37, N = 45, R = 11 };
+enum { K = 37, N = 45, MAXR = 100 };
 
-/* density 0 < d <= 1: that fraction of entries non-zero */
-static void fill_sparse(float *x, size_t n, sbp__rng *r, double d)
+/* rows x cols with that fraction of non-zeros, and every column whose
+ * index is a multiple of `dead_every` (0: none) all zero */
+static void fill_a(float *x, size_t rows, size_t cols, sbp__rng *r, double density,
+                   size_t dead_every)
 {
-    for (size_t i = 0; i < n; i++) {
-        double u = sbp__rng_double(r);
-        x[i] = u < d ? (float)(sbp__rng_double(r) * 2.0 - 1.0) : 0.0f;
-    }
+    for (size_t q = 0; q < rows; q++)
+        for (size_t i = 0; i < cols; i++) {
+            double u = sbp__rng_double(r);
+            float v = (float)(sbp__rng_double(r) * 2.0 - 1.0);
+            x[q * cols + i] = u < density && !(dead_every && i % dead_every == 0) ? v : 0.0f;
+        }
 }
 
 static double max_rel_error(const float *got, const double *want, size_t n)
@@ -30,80 +36,110 @@ static double max_rel_error(const float *got, const double *want, size_t n)
     return worst;
 }
 
-/* C = alpha A B + beta C, for a sparse and a dense A and beta in {0, 1, 0.5} */
+typedef struct path_case {
+    size_t rows;       /* A's rows: <= SBP__SPMM_MAX_ROWS allows the sparse path */
+    double density;    /* of A's entries */
+    size_t dead_every; /* all-zero columns (dense path: packed away) */
+    int with_ws;
+} path_case;
+
+static const path_case cases[] = {
+    {23, 0.1, 0, 1},  /* sparse kernel */
+    {23, 0.9, 0, 1},  /* plain BLAS: nothing to skip */
+    {23, 0.9, 3, 1},  /* BLAS on the packed live columns */
+    {100, 0.1, 0, 1}, /* too many rows for the sparse kernel: BLAS (packed if dead columns) */
+    {100, 0.9, 2, 1}, /* packed */
+    {23, 0.1, 3, 0},  /* no work space: plain BLAS */
+};
+
+/* C = alpha A B + beta C */
 START_TEST(spmm_matches_reference)
 {
-    const double densities[] = {0.1, 0.9};
+    const path_case *pc = &cases[_i];
     const float betas[] = {0.0f, 1.0f, 0.5f};
     sbp__rng r;
-    sbp__rng_init(&r, 1, 0);
-    float a[M * K], b[K * N], c0[M * N], c[M * N];
-    double want[M * N];
-    for (int di = 0; di < 2; di++)
-        for (int bi = 0; bi < 3; bi++) {
-            fill_sparse(a, M * K, &r, densities[di]);
-            fill_sparse(b, K * N, &r, 1.0);
-            fill_sparse(c0, M * N, &r, 1.0);
-            float alpha = 0.75f, beta = betas[bi];
-            for (size_t q = 0; q < M; q++)
-                for (size_t j = 0; j < N; j++) {
-                    double s = 0.0;
-                    for (size_t i = 0; i < K; i++) s += (double)a[q * K + i] * b[i * N + j];
-                    want[q * N + j] = alpha * s + (beta == 0.0f ? 0.0 : beta * (double)c0[q * N + j]);
-                }
-            /* with room for the terms (sparse path when A is) and without (BLAS) */
-            sbp__spmm_ws ws;
-            ck_assert_int_eq(sbp__spmm_ws_init(&ws, M, K), 0);
-            for (int with_ws = 0; with_ws < 2; with_ws++) {
-                memcpy(c, c0, sizeof c);
-                if (beta == 0.0f) /* beta 0: C is not read */
-                    for (size_t i = 0; i < M * N; i++) c[i] = NAN;
-                sbp__spmm(NULL, with_ws ? &ws : NULL, M, N, K, alpha, a, K, b, N, beta, c, N);
-                ck_assert_double_lt(max_rel_error(c, want, M * N), 1e-5);
+    sbp__rng_init(&r, 1, (uint64_t)_i);
+    size_t M = pc->rows;
+    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
+    float *c0 = malloc(sizeof(float) * M * N), *c = malloc(sizeof(float) * M * N);
+    double *want = malloc(sizeof(double) * M * N);
+    sbp__spmm_ws ws;
+    ck_assert_int_eq(sbp__spmm_ws_init(&ws, MAXR, K, N), 0);
+    for (int bi = 0; bi < 3; bi++) {
+        fill_a(a, M, K, &r, pc->density, pc->dead_every);
+        fill_a(b, K, N, &r, 1.0, 0);
+        fill_a(c0, M, N, &r, 1.0, 0);
+        float alpha = 0.75f, beta = betas[bi];
+        for (size_t q = 0; q < M; q++)
+            for (size_t j = 0; j < N; j++) {
+                double s = 0.0;
+                for (size_t i = 0; i < K; i++) s += (double)a[q * K + i] * b[i * N + j];
+                want[q * N + j] = alpha * s + (beta == 0.0f ? 0.0 : beta * (double)c0[q * N + j]);
             }
-            sbp__spmm_ws_free(&ws);
-        }
+        memcpy(c, c0, sizeof(float) * M * N);
+        if (beta == 0.0f) /* beta 0: C is not read */
+            for (size_t i = 0; i < M * N; i++) c[i] = NAN;
+        sbp__spmm(NULL, pc->with_ws ? &ws : NULL, M, N, K, alpha, a, K, b, N, beta, c, N);
+        ck_assert_double_lt(max_rel_error(c, want, M * N), 1e-5);
+    }
+    sbp__spmm_ws_free(&ws);
+    free(a);
+    free(b);
+    free(c0);
+    free(c);
+    free(want);
 }
 END_TEST
 
-/* C = alpha1 A1' D1 + alpha2 A2' D2 + beta C, with and without A2 */
+/* C = alpha1 A1' D1 + alpha2 A2' D2 + beta C, with and without A2; here
+ * the case's rows are the samples r and C is K x N */
 START_TEST(spmm_at2_matches_reference)
 {
-    const double densities[] = {0.1, 0.9};
+    const path_case *pc = &cases[_i];
     const float betas[] = {0.0f, 1.0f, 0.9f};
     sbp__rng r;
-    sbp__rng_init(&r, 2, 0);
-    float a1[R * M], a2[R * M], d1[R * N], d2[R * N], c0[M * N], c[M * N];
-    double want[M * N];
-    for (int di = 0; di < 2; di++)
-        for (int bi = 0; bi < 3; bi++)
-            for (int two = 0; two < 2; two++) {
-                fill_sparse(a1, R * M, &r, densities[di]);
-                fill_sparse(a2, R * M, &r, densities[di]);
-                fill_sparse(d1, R * N, &r, 1.0);
-                fill_sparse(d2, R * N, &r, 1.0);
-                fill_sparse(c0, M * N, &r, 1.0);
-                float al1 = 0.1f, al2 = -0.3f, beta = betas[bi];
-                for (size_t i = 0; i < M; i++)
-                    for (size_t j = 0; j < N; j++) {
-                        double s = 0.0;
-                        for (size_t q = 0; q < R; q++) {
-                            s += (double)al1 * a1[q * M + i] * d1[q * N + j];
-                            if (two) s += (double)al2 * a2[q * M + i] * d2[q * N + j];
-                        }
-                        want[i * N + j] = s + (beta == 0.0f ? 0.0 : beta * (double)c0[i * N + j]);
+    sbp__rng_init(&r, 2, (uint64_t)_i);
+    size_t R = pc->rows;
+    float *a1 = malloc(sizeof(float) * R * K), *a2 = malloc(sizeof(float) * R * K);
+    float *d1 = malloc(sizeof(float) * R * N), *d2 = malloc(sizeof(float) * R * N);
+    float c0[K * N], c[K * N];
+    double want[K * N];
+    sbp__spmm_ws ws;
+    ck_assert_int_eq(sbp__spmm_ws_init(&ws, MAXR, K, N), 0);
+    for (int bi = 0; bi < 3; bi++)
+        for (int two = 0; two < 2; two++) {
+            fill_a(a1, R, K, &r, pc->density, pc->dead_every);
+            fill_a(a2, R, K, &r, pc->density, pc->dead_every);
+            fill_a(d1, R, N, &r, 1.0, 0);
+            fill_a(d2, R, N, &r, 1.0, 0);
+            fill_a(c0, K, N, &r, 1.0, 0);
+            float al1 = 0.1f, al2 = -0.3f, beta = betas[bi];
+            for (size_t i = 0; i < K; i++)
+                for (size_t j = 0; j < N; j++) {
+                    double s = 0.0;
+                    for (size_t q = 0; q < R; q++) {
+                        s += (double)al1 * a1[q * K + i] * d1[q * N + j];
+                        if (two) s += (double)al2 * a2[q * K + i] * d2[q * N + j];
                     }
-                memcpy(c, c0, sizeof c);
-                if (beta == 0.0f)
-                    for (size_t i = 0; i < M * N; i++) c[i] = NAN;
-                sbp__spmm_at2(NULL, M, N, R, al1, a1, d1, al2, two ? a2 : NULL, d2, beta, c);
-                ck_assert_double_lt(max_rel_error(c, want, M * N), 1e-5);
-            }
+                    want[i * N + j] = s + (beta == 0.0f ? 0.0 : beta * (double)c0[i * N + j]);
+                }
+            memcpy(c, c0, sizeof c);
+            if (beta == 0.0f)
+                for (size_t i = 0; i < K * N; i++) c[i] = NAN;
+            sbp__spmm_at2(NULL, pc->with_ws ? &ws : NULL, K, N, R, al1, a1, d1, al2,
+                          two ? a2 : NULL, d2, beta, c);
+            ck_assert_double_lt(max_rel_error(c, want, K * N), 1e-5);
+        }
+    sbp__spmm_ws_free(&ws);
+    free(a1);
+    free(a2);
+    free(d1);
+    free(d2);
 }
 END_TEST
 
 /* The sparse path gives the same bits on 1, 2 and 3 threads; no samples
- * (r = 0) only scales C. */
+ * (r = 0) only scales C; a work space too small for a call falls back. */
 START_TEST(spmm_pool_size_invariant)
 {
     enum { MB = 60, KB = 300, NB = 130 }; /* MB <= SBP__SPMM_MAX_ROWS */
@@ -111,18 +147,18 @@ START_TEST(spmm_pool_size_invariant)
     sbp__rng_init(&r, 3, 0);
     float *a = malloc(sizeof(float) * MB * KB), *b = malloc(sizeof(float) * KB * NB);
     float *c[3], *t[3];
-    fill_sparse(a, MB * KB, &r, 0.2);
-    fill_sparse(b, KB * NB, &r, 1.0);
+    fill_a(a, MB, KB, &r, 0.2, 0);
+    fill_a(b, KB, NB, &r, 1.0, 0);
     for (unsigned p = 0; p < 3; p++) {
         c[p] = malloc(sizeof(float) * MB * NB);
         t[p] = malloc(sizeof(float) * KB * NB);
         sbp__pool *pool = sbp__pool_create(p + 1);
         ck_assert_ptr_nonnull(pool);
         sbp__spmm_ws ws;
-        ck_assert_int_eq(sbp__spmm_ws_init(&ws, MB, KB), 0);
+        ck_assert_int_eq(sbp__spmm_ws_init(&ws, MB, KB, NB), 0);
         sbp__spmm(pool, &ws, MB, NB, KB, 1.0f, a, KB, b, NB, 0.0f, c[p], NB);
+        sbp__spmm_at2(pool, &ws, KB, NB, MB, 0.5f, a, c[p], -0.5f, a, c[p], 0.0f, t[p]);
         sbp__spmm_ws_free(&ws);
-        sbp__spmm_at2(pool, KB, NB, MB, 0.5f, a, c[p], -0.5f, a, c[p], 0.0f, t[p]);
         sbp__pool_free(pool);
     }
     for (unsigned p = 1; p < 3; p++) {
@@ -132,8 +168,17 @@ START_TEST(spmm_pool_size_invariant)
     /* 0.5 A'C - 0.5 A'C sums to exactly zero term by term */
     for (size_t i = 0; i < (size_t)KB * NB; i++) ck_assert(t[0][i] == 0.0f);
     float cc[4] = {1, 2, 3, 4};
-    sbp__spmm_at2(NULL, 2, 2, 0, 1.0f, a, b, 1.0f, NULL, NULL, 0.5f, cc);
+    sbp__spmm_at2(NULL, NULL, 2, 2, 0, 1.0f, a, b, 1.0f, NULL, NULL, 0.5f, cc);
     ck_assert(cc[0] == 0.5f && cc[3] == 2.0f);
+    /* room for 10 rows only: a 60-row product still comes out right */
+    sbp__spmm_ws small;
+    ck_assert_int_eq(sbp__spmm_ws_init(&small, 10, KB, NB), 0);
+    float *c2 = malloc(sizeof(float) * MB * NB);
+    sbp__spmm(NULL, &small, MB, NB, KB, 1.0f, a, KB, b, NB, 0.0f, c2, NB);
+    for (size_t i = 0; i < (size_t)MB * NB; i++)
+        ck_assert_float_eq_tol(c2[i], c[0][i], 1e-4f * (1.0f + fabsf(c[0][i])));
+    sbp__spmm_ws_free(&small);
+    free(c2);
     for (unsigned p = 0; p < 3; p++) {
         free(c[p]);
         free(t[p]);
@@ -147,8 +192,9 @@ int main(void)
 {
     Suite *s = suite_create("spmm");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, spmm_matches_reference);
-    tcase_add_test(tc, spmm_at2_matches_reference);
+    size_t n_cases = sizeof cases / sizeof cases[0];
+    tcase_add_loop_test(tc, spmm_matches_reference, 0, (int)n_cases);
+    tcase_add_loop_test(tc, spmm_at2_matches_reference, 0, (int)n_cases);
     tcase_add_test(tc, spmm_pool_size_invariant);
     suite_add_tcase(s, tc);
     return sbp_test_run(s);
