@@ -246,12 +246,15 @@ static void dense_at2(sbp__spmm_ws *ws, size_t m, size_t n, size_t r, float alph
             size_t s = 0;
             for (size_t i = 0; i < m; i++) {
                 float *y = c + i * n;
-                scale_row(y, n, beta);
-                if (s < live && ws->cols[s] == i) {
-                    const float *src = out + s * n;
-                    for (size_t j = 0; j < n; j++) y[j] += src[j];
-                    s++;
+                int is_live = s < live && ws->cols[s] == i;
+                const float *src = is_live ? out + s++ * n : NULL;
+                if (beta == 0.0f && src) {
+                    memcpy(y, src, n * sizeof *y);
+                    continue;
                 }
+                scale_row(y, n, beta);
+                if (src)
+                    for (size_t j = 0; j < n; j++) y[j] += src[j];
             }
             return;
         }
