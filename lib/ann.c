@@ -121,6 +121,11 @@ static const char *act_name(int a)
  * may have been added after a rule was attached. */
 static sbp_status check_config(sbp_net *net)
 {
+    for (size_t l = 0; l < net->n_layers; l++)
+        SBP_RETURN_IF(sbp__layer_param(net, l, SBP_LAYER_CONNECTIVITY) < 1.0, net->errmsg,
+                      SBP_E_UNSUPPORTED,
+                      "the ann engine has dense projections only; layer.connectivity < 1 "
+                      "(layer %zu) is the spike engine's", l);
     for (size_t l = 1; l < net->n_layers; l++) {
         if (l + 1 < net->n_layers) {
             double a = sbp__layer_param(net, l, SBP_LAYER_ACTIVATION);

@@ -401,5 +401,6 @@ sbp_status sbp_net_set_weights(sbp_net *net, size_t layer_index, const float *w,
         SBP_RETURN_IF(!isfinite(w[i]), net->errmsg, SBP_E_NUMERIC,
                       "sbp_net_set_weights: weight %zu is not finite", i);
     memcpy(net->w[layer_index], w, count * sizeof *w);
+    if (net->ops->weights_written) net->ops->weights_written(net, layer_index);
     return SBP_OK;
 }

@@ -59,6 +59,10 @@ struct sbp__engine_ops {
      * (load_state runs right after init and the weights are restored). */
     sbp_status (*save_state)(const sbp_net *net, struct sbp__writer *w);
     sbp_status (*load_state)(sbp_net *net, struct sbp__reader *r);
+    /* Optional: the user wrote the weights into layer l (sbp_net_set_weights);
+     * the engine may restore its invariants on them (the spike engine zeroes
+     * the absent synapses of a sparse projection). */
+    void (*weights_written)(sbp_net *net, size_t layer_index);
 };
 
 extern const sbp__engine_ops sbp__relax_ops;

@@ -52,6 +52,7 @@ static const sbp__param_row rows[] = {
     {SBP_LAYER_V_TH, SBP__G_LAYER, {"layer.v_th", "", R, 1e-9, BIG, 1}},
     {SBP_LAYER_V_RESET, SBP__G_LAYER, {"layer.v_reset", "", R, -BIG, BIG, 0}},
     {SBP_LAYER_T_REF, SBP__G_LAYER, {"layer.t_ref", "steps", I, 0, 1000000, 2}},
+    {SBP_LAYER_CONNECTIVITY, SBP__G_LAYER, {"layer.connectivity", "", R, 1e-6, 1, 1}},
     /* SBP spread */
     {SBP_SPREAD_ENABLED, SBP__G_SPREAD, {"spread.enabled", "", I, 0, 1, 1}},
     {SBP_SPREAD_FORM, SBP__G_SPREAD, {"spread.form", "", I, 1, 3, ENGINE_DEFAULT}},

@@ -95,6 +95,11 @@ static sbp_status check_config(sbp_net *net)
     SBP_RETURN_IF(L != 2 && L != 3, net->errmsg, SBP_E_UNSUPPORTED,
                   "the rbm engine takes 2 layers (input, hidden: an unsupervised RBM) or 3 "
                   "(input, hidden, label: a classification RBM); this network has %zu", L);
+    for (size_t l = 0; l < net->n_layers; l++)
+        SBP_RETURN_IF(sbp__layer_param(net, l, SBP_LAYER_CONNECTIVITY) < 1.0, net->errmsg,
+                      SBP_E_UNSUPPORTED,
+                      "the rbm engine has dense projections only; layer.connectivity < 1 "
+                      "(layer %zu) is the spike engine's", l);
     double h = sbp__layer_param(net, 1, SBP_LAYER_ACTIVATION);
     SBP_RETURN_IF(!isnan(h) && h != SBP_ACT_SIGMOID, net->errmsg, SBP_E_UNSUPPORTED,
                   "the rbm engine's hidden units are binary with sigmoid probabilities; "

@@ -90,6 +90,11 @@ static void relax_defaults(sbp_net *net)
 
 static sbp_status check_activations(sbp_net *net)
 {
+    for (size_t l = 0; l < net->n_layers; l++)
+        SBP_RETURN_IF(sbp__layer_param(net, l, SBP_LAYER_CONNECTIVITY) < 1.0, net->errmsg,
+                      SBP_E_UNSUPPORTED,
+                      "the relax engine has dense projections only; layer.connectivity < 1 "
+                      "(layer %zu) is the spike engine's", l);
     double out = sbp__net_param(net, SBP_NET_OUTPUT_ACTIVATION);
     SBP_RETURN_IF(out != SBP_ACT_RELU, net->errmsg, SBP_E_UNSUPPORTED,
                   "the relax engine's output activation is ReLU (net.output_activation)");

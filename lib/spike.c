@@ -6,7 +6,9 @@
  * the encoder lists the input spikes; every spike of neuron i adds row i of
  * its outgoing weight matrix (times its STP efficacy) to the next layer's
  * input current, so the synaptic work is proportional to spikes x fan-out,
- * not to the number of synapses; then each neuron of that layer integrates,
+ * not to the number of synapses (a sparse projection, layer.connectivity < 1,
+ * walks only the present synapses of the row through its CSR index, and its
+ * absent weights are kept at exactly 0); then each neuron of that layer integrates,
  * fires and resets. Spikes reach every layer in the step they are emitted.
  *
  * Training, per mini-batch (weights fixed within it): samples run in
@@ -55,6 +57,7 @@
 /* Random-stream salts. */
 #define SALT_MASK 0x4D41534Bull   /* "MASK", as the relax engine */
 #define SALT_RETRO 0x52455452ull  /* "RETR" */
+#define SALT_CONN 0x434F4E4Eull   /* "CONN": sparse projection masks */
 #define SALT_WEIGHTS 0x57000000ull
 #define SALT_EVAL 0x4556414C5350494Bull
 #define EPOCH_MIX 0x9E3779B97F4A7C15ull
@@ -97,6 +100,12 @@ typedef struct sp_layer {
     sbp__homeo hp;
     float *homeo_a;   /* n: adaptation carried from batch to batch */
     float *homeo_end; /* B x n: each sample's final adaptation */
+    /* sparse projection into this layer (layer.connectivity < 1): the
+     * n_{l-1} x n presence mask and its CSR index (row i: the sorted
+     * columns col[rowptr[i] .. rowptr[i+1]-1]); all NULL when dense */
+    unsigned char *conn;
+    size_t *rowptr;      /* n_{l-1} + 1 */
+    uint32_t *col;       /* nnz */
     /* STP on the synapses of the projection into this layer */
     int stp;
     sbp__stp sp;
@@ -168,6 +177,10 @@ static sbp_status check_config(sbp_net *net)
     SBP_RETURN_IF(!isnan(sbp__net_param(net, SBP_NET_OUTPUT_ACTIVATION)), net->errmsg,
                   SBP_E_UNSUPPORTED,
                   "the spike engine's neurons are LIF; net.output_activation does not apply");
+    SBP_RETURN_IF(sbp__layer_param(net, 0, SBP_LAYER_CONNECTIVITY) < 1.0, net->errmsg,
+                  SBP_E_UNSUPPORTED,
+                  "layer.connectivity is the density of the projection into a layer; the input "
+                  "layer (0) has none");
     for (size_t l = 1; l < L; l++) {
         int output = l + 1 == L;
         SBP_RETURN_IF(!isnan(sbp__layer_param(net, l, SBP_LAYER_ACTIVATION)), net->errmsg,
@@ -190,6 +203,7 @@ static sbp_status check_config(sbp_net *net)
         sbp__spread p;
         sbp__spread_from_rule(sbp__net_rule(net, l, SBP_RULE_SBP_SPREAD), SBP_SPREAD_ADDITIVE,
                               &p);
+
         SBP_RETURN_IF(p.enabled && p.form != SBP_SPREAD_ADDITIVE, net->errmsg, SBP_E_UNSUPPORTED,
                       "the spike engine uses the additive spread form (layer %zu asks for "
                       "form %d)", l, p.form);
@@ -321,6 +335,9 @@ static void spike_destroy(sbp_net *net)
         sbp__free(ly->homeo_a);
         sbp__free(ly->homeo_end);
         sbp__free(ly->mask);
+        sbp__free(ly->conn);
+        sbp__free(ly->rowptr);
+        sbp__free(ly->col);
         sbp__free(ly->retro);
         sbp__free(ly->E);
         sbp__free(ly->S);
@@ -381,6 +398,29 @@ static sbp_status load_constants(sbp_net *net, spike_state *st)
     return SBP_OK;
 }
 
+/* Absent synapses of sparse projections hold exactly 0: after the weights
+ * are made, after every batch's changes and after sbp_net_set_weights. */
+static void zero_absent_layer(sbp_net *net, const spike_state *st, size_t l)
+{
+    const unsigned char *conn = st->layer[l].conn;
+    if (!conn) return;
+    size_t mn = st->layer[l - 1].n * st->layer[l].n;
+    float *w = net->w[l];
+    for (size_t i = 0; i < mn; i++)
+        if (!conn[i]) w[i] = 0.0f;
+}
+
+static void zero_absent(sbp_net *net, const spike_state *st)
+{
+    for (size_t l = 1; l < st->L; l++) zero_absent_layer(net, st, l);
+}
+
+static void spike_weights_written(sbp_net *net, size_t layer_index)
+{
+    if (net->state && layer_index >= 1 && layer_index < ((spike_state *)net->state)->L)
+        zero_absent_layer(net, net->state, layer_index);
+}
+
 static sbp_status spike_init(sbp_net *net)
 {
     SBP_TRY(check_config(net));
@@ -424,6 +464,26 @@ static sbp_status spike_init(sbp_net *net)
             ly->homeo_end = sbp__floats(B * n);
             if (!ly->homeo_a || !ly->homeo_end) goto nomem;
         }
+        double conn = sbp__layer_param(net, l, SBP_LAYER_CONNECTIVITY);
+        if (conn < 1.0) {
+            sbp__rng crng;
+            sbp__rng_init(&crng, net->seed, SALT_CONN + l);
+            int failed;
+            ly->conn = sbp__spread_mask(&crng, mn, conn, &failed);
+            if (failed) goto nomem;
+            size_t nnz = 0;
+            for (size_t i = 0; i < mn; i++) nnz += ly->conn[i];
+            ly->rowptr = sbp__calloc(m + 1, sizeof *ly->rowptr);
+            ly->col = sbp__calloc(nnz ? nnz : 1, sizeof *ly->col);
+            if (!ly->rowptr || !ly->col) goto nomem;
+            size_t at = 0;
+            for (size_t i = 0; i < m; i++) {
+                ly->rowptr[i] = at;
+                for (size_t j = 0; j < n; j++)
+                    if (ly->conn[i * n + j]) ly->col[at++] = (uint32_t)j;
+            }
+            ly->rowptr[m] = at;
+        }
         if ((r = sbp__net_rule(net, l, SBP_RULE_STP))) {
             ly->stp = 1;
             sbp__stp_from_rule(r, &ly->sp);
@@ -464,15 +524,20 @@ static sbp_status spike_init(sbp_net *net)
     }
 
     /* Glorot-uniform weights times INIT_GAIN, biases 0; one stream per
-     * projection as in the relax engine. */
+     * projection as in the relax engine. A sparse projection of density c
+     * draws the same stream, scales by its mean fan-in and fan-out
+     * (c (rows + cols)), and zeroes its absent synapses. */
     for (size_t l = 1; l < L; l++) {
         size_t rows = st->layer[l - 1].n, cols = st->layer[l].n;
         sbp__rng wr;
         sbp__rng_init(&wr, net->seed, SALT_WEIGHTS + l);
-        double scale = INIT_GAIN * sqrt(6.0 / (double)(rows + cols));
+        double fan = (double)(rows + cols);
+        if (st->layer[l].conn) fan *= sbp__layer_param(net, l, SBP_LAYER_CONNECTIVITY);
+        double scale = INIT_GAIN * sqrt(6.0 / fan);
         for (size_t i = 0; i < rows * cols; i++)
             net->w[l][i] = (float)((2.0 * sbp__rng_double(&wr) - 1.0) * scale);
     }
+    zero_absent(net, st);
     sbp_status cs = load_constants(net, st);
     if (cs != SBP_OK) {
         spike_destroy(net);
@@ -540,7 +605,28 @@ static size_t layer_step(const sbp_net *net, const spike_state *st, sp_scratch *
     float *restrict I = b->I;
     memcpy(I, net->b[l], n * sizeof *I); /* bias: constant current */
     const float *W = net->w[l];
-    if (ly->stp) {
+    const size_t *rp = ly->rowptr;
+    const uint32_t *col = ly->col;
+    size_t events = pre->nspk * n;
+    if (rp) { /* sparse: only the present synapses of each spiking row */
+        events = 0;
+        for (size_t s = 0; s < pre->nspk; s++) {
+            uint32_t i = pre->spk[s];
+            const float *restrict row = W + (size_t)i * n;
+            float eff = 1.0f;
+            if (ly->stp) {
+                sbp__stp_relax(&ly->sp, (float)(t - b->last[i]) * st->dt, &b->u[i], &b->x[i]);
+                b->last[i] = t;
+                eff = sbp__stp_spike(&ly->sp, &b->u[i], &b->x[i]);
+            }
+            size_t k0 = rp[i], k1 = rp[i + 1];
+            events += k1 - k0;
+            if (ly->stp)
+                for (size_t k = k0; k < k1; k++) I[col[k]] += eff * row[col[k]];
+            else
+                for (size_t k = k0; k < k1; k++) I[col[k]] += row[col[k]];
+        }
+    } else if (ly->stp) {
         for (size_t s = 0; s < pre->nspk; s++) {
             uint32_t i = pre->spk[s];
             const float *restrict row = W + (size_t)i * n;
@@ -556,7 +642,7 @@ static size_t layer_step(const sbp_net *net, const spike_state *st, sp_scratch *
                                       ly->v_reset, ly->t_ref, b->spk);
     b->nspk = nspk;
     if (ly->homeo) sbp__homeo_step(&ly->hp, st->dt, b->a, n, b->spk, nspk);
-    return pre->nspk * n;
+    return events;
 }
 
 static void record_step(const spike_state *st, const sp_scratch *sc, size_t pos, size_t t)
@@ -621,7 +707,10 @@ static void sample_signals(const sbp_net *net, const spike_state *st, sp_scratch
                 for (size_t j = 0; j < n; j++)
                     for (size_t q = 0; q < n2; q++) {
                         float v = lf * e[j] * s2[q];
-                        ch[j * n2 + q] = up->mask && !up->mask[j * n2 + q] ? 0.0f : v;
+                        ch[j * n2 + q] = (up->mask && !up->mask[j * n2 + q]) ||
+                                                 (up->conn && !up->conn[j * n2 + q])
+                                             ? 0.0f
+                                             : v;
                     }
                 change = ch;
             }
@@ -693,6 +782,10 @@ static void run_sample(const sp_job *job, size_t task, sp_scratch *sc)
         for (size_t c = 0; c < k; c++) job->outputs[task * k + c] = out->cnt[c] * inv_t;
     }
     if (y) {
+        const unsigned char *conn = st->layer[L - 1].conn;
+        if (conn) /* absent output synapses do not change */
+            for (size_t i = 0; i < npre * k; i++)
+                if (!conn[i]) dB[i] = 0.0f;
         sample_signals(net, st, sc, task, dB);
         for (size_t l = 1; l < L; l++)
             if (st->layer[l].homeo)
@@ -775,6 +868,7 @@ static void apply_batch(sbp_net *net, spike_state *st, size_t c)
         float inv = 1.0f / (float)c;
         for (size_t j = 0; j < n; j++) ly->homeo_a[j] *= inv;
     }
+    zero_absent(net, st); /* whatever the rules above wrote there */
 }
 
 /* ---- engine entry points ------------------------------------------------- */
@@ -898,4 +992,5 @@ const sbp__engine_ops sbp__spike_ops = {
     .predict = spike_predict,
     .save_state = spike_save_state,
     .load_state = spike_load_state,
+    .weights_written = spike_weights_written,
 };

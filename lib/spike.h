@@ -9,7 +9,8 @@
 
 /* Synaptic events processed since the network was built (training and
  * prediction): one event per (spike, target synapse), i.e. the sum over
- * all spikes of the spiking neuron's fan-out. 0 for a network that is not
+ * all spikes of the spiking neuron's fan-out (its present synapses when the
+ * projection is sparse). 0 for a network that is not
  * a built spike network. */
 size_t sbp__spike_events(const sbp_net *net);
 

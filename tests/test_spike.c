@@ -23,14 +23,22 @@ static sbp_dataset *toy(uint64_t seed)
     return sbp_test_prototypes(seed, NS, D, K, 6, 0.8f, 0.05f, 0.2f);
 }
 
-static void add_layers(sbp_net *net, const size_t *sizes, size_t n)
+/* conn: layer.connectivity of each layer, or NULL (parameter left unset) */
+static void add_layers_c(sbp_net *net, const size_t *sizes, size_t n, const double *conn)
 {
     for (size_t i = 0; i < n; i++) {
         sbp_layer *l;
         ck_assert_int_eq(sbp_layer_create(sizes[i], &l), SBP_OK);
+        if (conn && i > 0)
+            ck_assert_int_eq(sbp_layer_set_real(l, SBP_LAYER_CONNECTIVITY, conn[i]), SBP_OK);
         ck_assert_int_eq(sbp_net_add_layer(net, l), SBP_OK);
         sbp_layer_free(l);
     }
+}
+
+static void add_layers(sbp_net *net, const size_t *sizes, size_t n)
+{
+    add_layers_c(net, sizes, n, NULL);
 }
 
 static void attach(sbp_net *net, size_t layer, sbp_rule_kind kind, sbp_param p, double v)
@@ -51,11 +59,12 @@ static void attach(sbp_net *net, size_t layer, sbp_rule_kind kind, sbp_param p, 
 
 /* spread: -1 none, 0 disabled, 1 enabled (on every layer >= 1, as the
  * command line does). */
-static sbp_net *make(const size_t *sizes, size_t n, int spread, unsigned threads)
+static sbp_net *make_c(const size_t *sizes, size_t n, int spread, unsigned threads,
+                       const double *conn)
 {
     sbp_net *net;
     ck_assert_int_eq(sbp_net_create(SBP_ENGINE_SPIKE, 3, &net), SBP_OK);
-    add_layers(net, sizes, n);
+    add_layers_c(net, sizes, n, conn);
     ck_assert_int_eq(sbp_net_set_int(net, SBP_NET_BATCH_SIZE, 10), SBP_OK);
     ck_assert_int_eq(sbp_net_set_int(net, SBP_NET_THREADS, threads), SBP_OK);
     ck_assert_int_eq(sbp_net_set_int(net, SBP_SPIKE_STEPS, 30), SBP_OK);
@@ -63,6 +72,11 @@ static sbp_net *make(const size_t *sizes, size_t n, int spread, unsigned threads
     if (spread >= 0)
         for (size_t l = 1; l < n; l++) attach(net, l, SBP_RULE_SBP_SPREAD, SBP_SPREAD_ENABLED, spread);
     return net;
+}
+
+static sbp_net *make(const size_t *sizes, size_t n, int spread, unsigned threads)
+{
+    return make_c(sizes, n, spread, threads, NULL);
 }
 
 static const size_t SIZES3[] = {D, H, K};
@@ -105,10 +119,10 @@ END_TEST
 
 /* Every optional mechanism at once: mask, random retro weights, STP,
  * homeostasis, unsupervised STDP with batches > 1. */
-static sbp_net *make_full(unsigned threads)
+static sbp_net *make_full_c(unsigned threads, const double *conn)
 {
     static const size_t sizes[] = {D, H, 12, K};
-    sbp_net *net = make(sizes, 4, -1, threads);
+    sbp_net *net = make_c(sizes, 4, -1, threads, conn);
     for (size_t l = 1; l < 4; l++) {
         sbp_rule *r;
         ck_assert_int_eq(sbp_rule_create(SBP_RULE_SBP_SPREAD, &r), SBP_OK);
@@ -123,6 +137,11 @@ static sbp_net *make_full(unsigned threads)
     attach(net, 1, SBP_RULE_STDP, SBP_STDP_A_PLUS, 0.001);
     attach(net, 2, SBP_RULE_STDP, SBP_STDP_MULTIPLICATIVE, 1);
     return net;
+}
+
+static sbp_net *make_full(unsigned threads)
+{
+    return make_full_c(threads, NULL);
 }
 
 START_TEST(deterministic_across_threads)
@@ -468,6 +487,258 @@ START_TEST(allocation_failure_leaves_net_usable)
 }
 END_TEST
 
+
+/* ---- sparse projections (layer.connectivity) ---------------------------- */
+
+#define SALT_CONN 0x434F4E4Eull /* the engine's stream "CONN" + layer */
+
+static unsigned char *conn_mask(uint64_t seed, size_t l, size_t count, double c)
+{
+    sbp__rng r;
+    sbp__rng_init(&r, seed, SALT_CONN + l);
+    int failed;
+    unsigned char *m = sbp__spread_mask(&r, count, c, &failed);
+    ck_assert(!failed);
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+static const size_t FULL4[] = {D, H, 12, K};
+static const double CONN4[] = {1.0, 0.5, 0.6, 0.7};
+
+/* Absent synapses hold exactly 0 through every rule that writes weights
+ * (supervised STDP, spread with its own mask, pair STDP additive and
+ * multiplicative, STP, homeostasis), and after the weights API wrote them. */
+START_TEST(sparse_absent_synapses_stay_zero)
+{
+    sbp_dataset *ds = toy(12);
+    sbp_net *net = make_full_c(2, CONN4);
+    float *w0[4] = {NULL};
+    for (size_t l = 1; l < 4; l++) w0[l] = weights(net, l, FULL4[l - 1] * FULL4[l]);
+    double e;
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_OK);
+    for (size_t l = 1; l < 4; l++) {
+        size_t count = FULL4[l - 1] * FULL4[l], present = 0, moved = 0;
+        unsigned char *m = conn_mask(3, l, count, CONN4[l]);
+        float *w = weights(net, l, count);
+        for (size_t i = 0; i < count; i++) {
+            if (!m[i]) {
+                ck_assert_msg(w0[l][i] == 0.0f && w[i] == 0.0f, "layer %zu synapse %zu", l, i);
+                ck_assert(!signbit(w[i]));
+            } else {
+                present++;
+                ck_assert(w0[l][i] != 0.0f);
+                moved += w[i] != w0[l][i];
+            }
+        }
+        ck_assert_uint_gt(moved, present / 4); /* the present ones learn */
+        free(w);
+        free(w0[l]);
+        sbp__free(m);
+    }
+    /* weights written through the API: the absent ones are zeroed at once */
+    size_t count = D * H;
+    float *ones = malloc(count * sizeof *ones);
+    ck_assert_ptr_nonnull(ones);
+    for (size_t i = 0; i < count; i++) ones[i] = 0.05f;
+    ck_assert_int_eq(sbp_net_set_weights(net, 1, ones, count), SBP_OK);
+    unsigned char *m = conn_mask(3, 1, count, CONN4[1]);
+    float *w = weights(net, 1, count);
+    for (size_t i = 0; i < count; i++) ck_assert(m[i] ? w[i] == 0.05f : w[i] == 0.0f);
+    free(w);
+    ck_assert_int_eq(sbp_net_set_weights(net, 1, ones, count), SBP_OK);
+    ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_OK);
+    w = weights(net, 1, count);
+    for (size_t i = 0; i < count; i++)
+        if (!m[i]) ck_assert(w[i] == 0.0f);
+    free(w);
+    sbp__free(m);
+    free(ones);
+    sbp_net_free(net);
+    sbp_dataset_free(ds);
+}
+END_TEST
+
+/* The mask keeps about a fraction c of the synapses, exactly the ones the
+ * seed's stream "CONN" + layer draws. */
+START_TEST(sparse_density_is_near_c)
+{
+    static const size_t sizes[] = {100, 80, K};
+    static const double conn[] = {1.0, 0.3, 1.0};
+    sbp_net *net = make_c(sizes, 3, 1, 1, conn);
+    float *w = weights(net, 1, 100 * 80);
+    unsigned char *m = conn_mask(3, 1, 100 * 80, 0.3);
+    size_t nz = 0;
+    for (size_t i = 0; i < 100 * 80; i++) {
+        nz += w[i] != 0.0f;
+        ck_assert(m[i] ? w[i] != 0.0f : w[i] == 0.0f);
+    }
+    double frac = (double)nz / (100.0 * 80.0);
+    ck_assert_double_lt(fabs(frac - 0.3), 0.05);
+    /* the dense projection above is untouched */
+    float *b = weights(net, 2, 80 * K);
+    for (size_t i = 0; i < 80 * K; i++) ck_assert(b[i] != 0.0f);
+    free(b);
+    free(w);
+    sbp__free(m);
+    sbp_net_free(net);
+}
+END_TEST
+
+/* A spike of a sparse row costs the row's present synapses, not n. */
+START_TEST(sparse_cost_is_spikes_times_present_fan_out)
+{
+    static const size_t sizes[] = {D, H, 12, K};
+    static const double conn[] = {1.0, 0.4, 1.0, 1.0};
+    sbp_dataset *ds = toy(13);
+    sbp_net *net = make_c(sizes, 4, 1, 2, conn);
+    ck_assert_int_eq(sbp_net_set_int(net, SBP_SPIKE_ENCODER, SBP_ENCODER_LATENCY), SBP_OK);
+    float x[NS * D];
+    int32_t lab[NS];
+    ck_assert_int_eq(sbp_dataset_batch(ds, 0, NS, x, NULL, NULL), SBP_OK);
+    for (size_t i = 0; i < NS * D; i++)
+        if (i % 7 == 0) x[i] = 0.0f;
+    unsigned char *m = conn_mask(3, 1, D * H, 0.4);
+    size_t row_nnz[D] = {0}, input_events = 0, positive = 0;
+    for (size_t i = 0; i < D; i++)
+        for (size_t j = 0; j < H; j++) row_nnz[i] += m[i * H + j];
+    for (size_t s = 0; s < NS; s++)
+        for (size_t i = 0; i < D; i++)
+            if (x[s * D + i] > 0.0f) {
+                input_events += row_nnz[i]; /* latency: one spike per positive feature */
+                positive++;
+            }
+    ck_assert_uint_lt(input_events, positive * H);
+    ck_assert_int_eq(sbp_net_predict(net, NS, x, lab, NULL), SBP_OK);
+    ck_assert_uint_eq(sbp__spike_count(net, 0), positive);
+    size_t expect = input_events;
+    for (size_t l = 1; l + 1 < 4; l++) expect += sbp__spike_count(net, l) * sizes[l + 1];
+    ck_assert_uint_eq(sbp__spike_events(net), expect);
+    sbp__free(m);
+    sbp_net_free(net);
+    sbp_dataset_free(ds);
+}
+END_TEST
+
+/* Sparse nets give the same bits on 1 and 2 threads; connectivity 1 is
+ * exactly the dense net without the parameter. */
+START_TEST(sparse_deterministic_and_dense_at_one)
+{
+    sbp_dataset *ds = toy(14);
+    static const double ones[] = {1.0, 1.0, 1.0, 1.0};
+    for (int variant = 0; variant < 2; variant++) {
+        sbp_net *a = variant ? make_full_c(1, ones) : make_full_c(1, CONN4);
+        sbp_net *b = variant ? make_full(2) : make_full_c(2, CONN4);
+        double ea, eb;
+        for (int i = 0; i < 2; i++) {
+            ck_assert_int_eq(sbp_net_train_epoch(a, ds, &ea), SBP_OK);
+            ck_assert_int_eq(sbp_net_train_epoch(b, ds, &eb), SBP_OK);
+            ck_assert(ea == eb);
+        }
+        same_weights(a, b, FULL4, 4);
+        ck_assert_uint_eq(sbp__spike_events(a), sbp__spike_events(b));
+        for (size_t l = 0; l < 4; l++)
+            ck_assert_uint_eq(sbp__spike_count(a, l), sbp__spike_count(b, l));
+        float x[NS * D], oa[NS * K], ob[NS * K];
+        int32_t la[NS], lb[NS];
+        ck_assert_int_eq(sbp_dataset_batch(ds, 0, NS, x, NULL, NULL), SBP_OK);
+        ck_assert_int_eq(sbp_net_predict(a, NS, x, la, oa), SBP_OK);
+        ck_assert_int_eq(sbp_net_predict(b, NS, x, lb, ob), SBP_OK);
+        ck_assert_int_eq(memcmp(la, lb, sizeof la), 0);
+        ck_assert_int_eq(memcmp(oa, ob, sizeof oa), 0);
+        sbp_net_free(a);
+        sbp_net_free(b);
+    }
+    sbp_dataset_free(ds);
+}
+END_TEST
+
+/* The mask comes back from the seed and the saved parameter: a loaded net
+ * predicts and trains on exactly as the original. */
+START_TEST(sparse_save_load_round_trip)
+{
+    sbp_dataset *ds = toy(15);
+    sbp_net *a = make_full_c(2, CONN4);
+    double e;
+    ck_assert_int_eq(sbp_net_train_epoch(a, ds, &e), SBP_OK);
+    void *data;
+    size_t size;
+    ck_assert_int_eq(sbp_net_save_mem(a, &data, &size), SBP_OK);
+    sbp_net *b;
+    ck_assert_int_eq(sbp_net_load_mem(data, size, NULL, &b), SBP_OK);
+    sbp_free(data);
+    same_weights(a, b, FULL4, 4);
+    float x[NS * D], oa[NS * K], ob[NS * K];
+    int32_t la[NS], lb[NS];
+    ck_assert_int_eq(sbp_dataset_batch(ds, 0, NS, x, NULL, NULL), SBP_OK);
+    ck_assert_int_eq(sbp_net_predict(a, NS, x, la, oa), SBP_OK);
+    ck_assert_int_eq(sbp_net_predict(b, NS, x, lb, ob), SBP_OK);
+    ck_assert_int_eq(memcmp(la, lb, sizeof la), 0);
+    ck_assert_int_eq(memcmp(oa, ob, sizeof oa), 0);
+    double ea, eb;
+    ck_assert_int_eq(sbp_net_train_epoch(a, ds, &ea), SBP_OK);
+    ck_assert_int_eq(sbp_net_train_epoch(b, ds, &eb), SBP_OK);
+    ck_assert(ea == eb);
+    same_weights(a, b, FULL4, 4);
+    ck_assert_uint_eq(sbp__spike_events(a), sbp__spike_events(b));
+    sbp_net_free(a);
+    sbp_net_free(b);
+    sbp_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(sparse_allocation_failure_leaves_net_usable)
+{
+    sbp_dataset *ds = toy(16);
+    for (long n = 0; n < 90; n += 2) {
+        sbp_net *net = make_full_c(1, CONN4);
+        double e;
+        sbp__alloc_fail_after(n);
+        sbp_status st = sbp_net_train_epoch(net, ds, &e);
+        sbp__alloc_fail_after(-1);
+        ck_assert(st == SBP_OK || st == SBP_E_NOMEM);
+        ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_OK);
+        sbp_net_free(net);
+    }
+    sbp_dataset_free(ds);
+}
+END_TEST
+
+/* Only the spike engine has sparse projections; and the input layer has no
+ * projection into it. */
+START_TEST(sparse_refused_elsewhere)
+{
+    static const sbp_engine engines[] = {SBP_ENGINE_RELAX, SBP_ENGINE_ANN, SBP_ENGINE_RBM,
+                                         SBP_ENGINE_SPIKE};
+    static const char *names[] = {"relax", "ann", "rbm", "input"};
+    static const size_t sizes[] = {D, H, K};
+    for (int v = 0; v < 4; v++) {
+        sbp_net *net;
+        if (sbp_net_create(engines[v], 1, &net) != SBP_OK) continue; /* not in this build */
+        for (size_t i = 0; i < 3; i++) {
+            sbp_layer *l;
+            ck_assert_int_eq(sbp_layer_create(sizes[i], &l), SBP_OK);
+            if (i == (v == 3 ? 0u : 1u))
+                ck_assert_int_eq(sbp_layer_set_real(l, SBP_LAYER_CONNECTIVITY, 0.5), SBP_OK);
+            ck_assert_int_eq(sbp_net_add_layer(net, l), SBP_OK);
+            sbp_layer_free(l);
+        }
+        float w[D * H];
+        ck_assert_int_eq(sbp_net_get_weights(net, 1, w, D * H), SBP_E_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(sbp_net_errmsg(net), "connectivity"));
+        ck_assert_ptr_nonnull(strstr(sbp_net_errmsg(net), names[v]));
+        sbp_net_free(net);
+    }
+    /* bounds: (0, 1] */
+    sbp_layer *l;
+    ck_assert_int_eq(sbp_layer_create(4, &l), SBP_OK);
+    ck_assert_int_eq(sbp_layer_set_real(l, SBP_LAYER_CONNECTIVITY, 0.0), SBP_E_RANGE);
+    ck_assert_int_eq(sbp_layer_set_real(l, SBP_LAYER_CONNECTIVITY, 1.5), SBP_E_RANGE);
+    ck_assert_int_eq(sbp_layer_set_real(l, SBP_LAYER_CONNECTIVITY, 1.0), SBP_OK);
+    sbp_layer_free(l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("spike");
@@ -483,6 +754,13 @@ int main(void)
     tcase_add_test(tc, deeper_and_shallower_networks);
     tcase_add_test(tc, stdp_stp_and_homeostasis_act);
     tcase_add_test(tc, allocation_failure_leaves_net_usable);
+    tcase_add_test(tc, sparse_absent_synapses_stay_zero);
+    tcase_add_test(tc, sparse_density_is_near_c);
+    tcase_add_test(tc, sparse_cost_is_spikes_times_present_fan_out);
+    tcase_add_test(tc, sparse_deterministic_and_dense_at_one);
+    tcase_add_test(tc, sparse_save_load_round_trip);
+    tcase_add_test(tc, sparse_refused_elsewhere);
+    tcase_add_test(tc, sparse_allocation_failure_leaves_net_usable);
     suite_add_tcase(s, tc);
     return sbp_test_run(s);
 }

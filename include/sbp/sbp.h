@@ -170,6 +170,7 @@ typedef enum sbp_param {
     SBP_LAYER_V_TH = 0x503,       /**< real, spike engine threshold (1) */
     SBP_LAYER_V_RESET = 0x504,    /**< real, spike engine reset potential (0) */
     SBP_LAYER_T_REF = 0x505,      /**< int steps, spike engine refractory period (2) */
+    SBP_LAYER_CONNECTIVITY = 0x506, /**< real in (0,1], spike engine: density of the projection INTO this layer; < 1 draws a fixed random sparse (CSR) mask from the seed (1) */
 
     /* SBP spread rule (model.md section 2) (0x600) */
     SBP_SPREAD_ENABLED = 0x600,   /**< int 0/1; 0 = exact ablation (identity) (1) */

@@ -85,6 +85,7 @@ class Param(IntEnum):
     LAYER_V_TH = 0x503
     LAYER_V_RESET = 0x504
     LAYER_T_REF = 0x505
+    LAYER_CONNECTIVITY = 0x506
     # SBP spread rule
     SPREAD_ENABLED = 0x600
     SPREAD_FORM = 0x601
