@@ -202,7 +202,16 @@ expect 1 "train --save into a missing directory" train --save "$TMP/none/m.sbpm"
     && contains "does not exist" "$err" "--save names the missing directory"
 expect 1 "eval --load of a missing file" eval --load "$TMP/none.sbpm" \
     && contains "No such file" "$err" "eval of a missing file says why"
-expect 2 "eval --task nettalk (mnist only)" eval --load "$TMP/m.sbpm" --task nettalk
+# eval on another task's test set: NETtalk scored as train scores it; a
+# model of the wrong shape for the task is refused with the sizes
+nt="$TMP/nettalk.sbpm"
+if expect 0 "train --task nettalk --save" train --task nettalk --hidden 30 --epochs 1 \
+    --train-limit 300 --test-limit 200 --save "$nt" --quiet; then
+    expect 0 "eval --task nettalk" eval --task nettalk --load "$nt" --test-limit 200 \
+        && contains "cosine score" "$out" "eval --task nettalk prints the cosine score"
+    expect 1 "eval (mnist) of a NETtalk model" eval --load "$nt" \
+        && contains "784 inputs" "$err" "the error names the sizes MNIST needs"
+fi
 for engine in relax ann; do
     m="$TMP/$engine.sbpm"
     if expect 0 "train --model $engine --save" train --model "$engine" --hidden 40 --epochs 2 \

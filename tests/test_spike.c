@@ -89,6 +89,19 @@ static float *weights(sbp_net *net, size_t l, size_t count)
     return w;
 }
 
+/* a and b predict the first NS samples of ds with the same labels and
+ * output spike counts, bit for bit. */
+static void same_predictions(sbp_net *a, sbp_net *b, const sbp_dataset *ds)
+{
+    float x[NS * D], oa[NS * K], ob[NS * K];
+    int32_t la[NS], lb[NS];
+    ck_assert_int_eq(sbp_dataset_batch(ds, 0, NS, x, NULL, NULL), SBP_OK);
+    ck_assert_int_eq(sbp_net_predict(a, NS, x, la, oa), SBP_OK);
+    ck_assert_int_eq(sbp_net_predict(b, NS, x, lb, ob), SBP_OK);
+    ck_assert_int_eq(memcmp(la, lb, sizeof la), 0);
+    ck_assert_int_eq(memcmp(oa, ob, sizeof oa), 0);
+}
+
 static void same_weights(sbp_net *a, sbp_net *b, const size_t *sizes, size_t n)
 {
     for (size_t l = 1; l < n; l++) {
@@ -170,13 +183,7 @@ START_TEST(deterministic_across_threads)
         }
         ck_assert_uint_eq(sbp__spike_events(a), sbp__spike_events(b));
         /* predictions and output spike counts as well */
-        float x[NS * D], oa[NS * K], ob[NS * K];
-        int32_t la[NS], lb[NS];
-        ck_assert_int_eq(sbp_dataset_batch(ds, 0, NS, x, NULL, NULL), SBP_OK);
-        ck_assert_int_eq(sbp_net_predict(a, NS, x, la, oa), SBP_OK);
-        ck_assert_int_eq(sbp_net_predict(b, NS, x, lb, ob), SBP_OK);
-        ck_assert_int_eq(memcmp(la, lb, sizeof la), 0);
-        ck_assert_int_eq(memcmp(oa, ob, sizeof oa), 0);
+        same_predictions(a, b, ds);
         sbp_net_free(a);
         sbp_net_free(b);
         sbp_net_free(c);
@@ -639,13 +646,7 @@ START_TEST(sparse_deterministic_and_dense_at_one)
         ck_assert_uint_eq(sbp__spike_events(a), sbp__spike_events(b));
         for (size_t l = 0; l < 4; l++)
             ck_assert_uint_eq(sbp__spike_count(a, l), sbp__spike_count(b, l));
-        float x[NS * D], oa[NS * K], ob[NS * K];
-        int32_t la[NS], lb[NS];
-        ck_assert_int_eq(sbp_dataset_batch(ds, 0, NS, x, NULL, NULL), SBP_OK);
-        ck_assert_int_eq(sbp_net_predict(a, NS, x, la, oa), SBP_OK);
-        ck_assert_int_eq(sbp_net_predict(b, NS, x, lb, ob), SBP_OK);
-        ck_assert_int_eq(memcmp(la, lb, sizeof la), 0);
-        ck_assert_int_eq(memcmp(oa, ob, sizeof oa), 0);
+        same_predictions(a, b, ds);
         sbp_net_free(a);
         sbp_net_free(b);
     }
@@ -668,13 +669,7 @@ START_TEST(sparse_save_load_round_trip)
     ck_assert_int_eq(sbp_net_load_mem(data, size, NULL, &b), SBP_OK);
     sbp_free(data);
     same_weights(a, b, FULL4, 4);
-    float x[NS * D], oa[NS * K], ob[NS * K];
-    int32_t la[NS], lb[NS];
-    ck_assert_int_eq(sbp_dataset_batch(ds, 0, NS, x, NULL, NULL), SBP_OK);
-    ck_assert_int_eq(sbp_net_predict(a, NS, x, la, oa), SBP_OK);
-    ck_assert_int_eq(sbp_net_predict(b, NS, x, lb, ob), SBP_OK);
-    ck_assert_int_eq(memcmp(la, lb, sizeof la), 0);
-    ck_assert_int_eq(memcmp(oa, ob, sizeof oa), 0);
+    same_predictions(a, b, ds);
     double ea, eb;
     ck_assert_int_eq(sbp_net_train_epoch(a, ds, &ea), SBP_OK);
     ck_assert_int_eq(sbp_net_train_epoch(b, ds, &eb), SBP_OK);

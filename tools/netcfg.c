@@ -568,9 +568,8 @@ done:
  * sbp_net_predict call (so that the relax engine carries its state from
  * window to window as sbp_net_evaluate does), scored by the library:
  * test_error = 1 - cosine score. */
-static sbp_status evaluate_nettalk(sbp_net *net, const sbp_dataset *test,
-                                   const sbp_nettalk_codes *codes, epoch_rec *r,
-                                   const char **why)
+sbp_status evaluate_nettalk(sbp_net *net, const sbp_dataset *test,
+                            const sbp_nettalk_codes *codes, epoch_rec *r, const char **why)
 {
     size_t n = sbp_dataset_count(test), d = sbp_dataset_features(test);
     size_t k = sbp_dataset_targets(test);

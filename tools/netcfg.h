@@ -134,6 +134,13 @@ typedef struct epoch_rec {
     double phoneme_accuracy, stress_accuracy;
 } epoch_rec;
 
+/* The NETtalk test pass: every test window through sbp_net_predict in one
+ * call, scored by the library (r->test_error = 1 - cosine score, and the
+ * phoneme and stress accuracies). On failure *why is a message, or NULL
+ * for the network's own. */
+sbp_status evaluate_nettalk(sbp_net *net, const sbp_dataset *test,
+                            const sbp_nettalk_codes *codes, epoch_rec *r, const char **why);
+
 /* Called after each completed epoch with the network as it stands; a
  * non-zero return (an exit status) stops the run with that status. */
 typedef int (*epoch_fn)(void *user, sbp_net *net, size_t epoch, size_t epochs,
