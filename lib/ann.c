@@ -22,6 +22,7 @@
  * Every buffer exists from the build (Adam's second moments from the first
  * Adam epoch); nothing is allocated inside the batch loop. */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -68,6 +69,7 @@ typedef struct an_layer {
     int omega_fixed;     /* omega does not follow the weights (uniform, random) */
     float *sp;           /* n: feedback scale per hidden neuron */
     int updated;         /* this batch: the projection gets an update */
+    sbp__spmm_ws ws;     /* the products of the projection into this layer */
 } an_layer;
 
 typedef struct ann_state {
@@ -83,7 +85,6 @@ typedef struct ann_state {
     uint64_t every;   /* ann.bp_every */
     int opt_kind;     /* optimizer the moment buffers hold state of (0: none) */
     uint64_t batches, bp_batches;
-    sbp__spmm_ws ws;  /* terms of a B x (widest non-output layer) factor */
     sbp__pool *pool;  /* the sparse products' rows */
 } ann_state;
 
@@ -224,12 +225,12 @@ static void ann_destroy(sbp_net *net)
                           &ly->vw, &ly->vb, &ly->R,  &ly->omega, &ly->sp};
         for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) sbp__free(*bufs[i]);
         sbp__free(ly->mask);
+        sbp__spmm_ws_free(&ly->ws);
     }
     sbp__free(st->layer);
     sbp__free(st->y);
     sbp__free(st->labels);
     sbp__free(st->pred);
-    sbp__spmm_ws_free(&st->ws);
     sbp__pool_free(st->pool);
     sbp__free(st);
     net->state = NULL;
@@ -278,14 +279,6 @@ static sbp_status ann_init(sbp_net *net)
     st->labels = sbp__calloc(B, sizeof *st->labels);
     st->pred = sbp__calloc(B, sizeof *st->pred);
     if (!st->y || !st->labels || !st->pred) goto nomem;
-    size_t widest_in = 0, widest_out = 0; /* of the projections' two sides */
-    for (size_t l = 0; l < L; l++) {
-        size_t n = net->layers[l].size;
-        if (l + 1 < L && n > widest_in) widest_in = n;
-        if (l > 0 && n > widest_out) widest_out = n;
-    }
-    if (sbp__spmm_ws_init(&st->ws, B, widest_in, widest_out) != 0) goto nomem;
-
     for (size_t l = 0; l < L; l++) {
         an_layer *ly = &st->layer[l];
         size_t n = net->layers[l].size, bn;
@@ -301,6 +294,7 @@ static sbp_status ann_init(sbp_net *net)
         ly->mw = sbp__floats(mn);
         ly->mb = sbp__floats(n);
         if (!ly->e || !ly->gw || !ly->gb || !ly->mw || !ly->mb) goto nomem;
+        if (sbp__spmm_ws_init(&ly->ws, B, m, n) != 0) goto nomem;
         sbp__spread_from_rule(sbp__net_rule(net, l, SBP_RULE_SBP_SPREAD), SBP_SPREAD_ADDITIVE,
                               &ly->spread);
         ly->spread_on = hidden && ly->spread.enabled;
@@ -419,6 +413,31 @@ static void softmax_rows(float *z, size_t c, size_t k)
     }
 }
 
+enum { ROWS_PER_TASK = 16 }; /* rows of a batch per task of an elementwise pass */
+
+typedef struct bias_act_job {
+    float *z;
+    const float *b;
+    size_t n, c;
+    int act; /* -1: softmax */
+} bias_act_job;
+
+/* z = f(z + b) on rows [q0, q1): each row computed the same way on any
+ * thread. */
+static void bias_act_rows(void *ctx, size_t task)
+{
+    const bias_act_job *j = ctx;
+    size_t q0 = task * ROWS_PER_TASK, q1 = q0 + ROWS_PER_TASK < j->c ? q0 + ROWS_PER_TASK : j->c;
+    float *z = j->z + q0 * j->n;
+    for (size_t q = q0; q < q1; q++, z += j->n)
+        for (size_t k = 0; k < j->n; k++) z[k] += j->b[k];
+    z = j->z + q0 * j->n;
+    if (j->act < 0)
+        softmax_rows(z, q1 - q0, j->n);
+    else
+        activate(j->act, z, (q1 - q0) * j->n);
+}
+
 /* a_l = f(a_{l-1} W_l + b_l) for rows 0..c-1 (the input batch is in
  * layer[0].a). */
 static void forward(const sbp_net *net, ann_state *st, size_t c)
@@ -426,19 +445,13 @@ static void forward(const sbp_net *net, ann_state *st, size_t c)
     size_t L = st->L;
     for (size_t l = 1; l < L; l++) {
         const an_layer *pre = &st->layer[l - 1];
-        const an_layer *ly = &st->layer[l];
+        an_layer *ly = &st->layer[l];
         size_t n = ly->n;
-        sbp__spmm(st->pool, &st->ws, c, n, pre->n, 1.0f, pre->a, pre->n, net->w[l], n, 0.0f,
+        sbp__spmm(st->pool, &ly->ws, c, n, pre->n, 1.0f, pre->a, pre->n, net->w[l], n, 0.0f,
                   ly->a, n);
-        const float *b = net->b[l];
-        for (size_t q = 0; q < c; q++)
-            for (size_t j = 0; j < n; j++) ly->a[q * n + j] += b[j];
-        if (l + 1 < L)
-            activate(ly->act, ly->a, c * n);
-        else if (st->loss == SBP_LOSS_SOFTMAX_XENT)
-            softmax_rows(ly->a, c, n);
-        else
-            activate(st->out_act, ly->a, c * n);
+        int act = l + 1 < L ? ly->act : st->loss == SBP_LOSS_SOFTMAX_XENT ? -1 : st->out_act;
+        bias_act_job job = {ly->a, net->b[l], n, c, act};
+        sbp__pool_run(st->pool, bias_act_rows, &job, (c + ROWS_PER_TASK - 1) / ROWS_PER_TASK);
     }
 }
 
@@ -481,11 +494,11 @@ static void output_error(ann_state *st, size_t c)
 static void projection_gradient(ann_state *st, size_t l, size_t c, int masked)
 {
     const an_layer *pre = &st->layer[l - 1];
-    const an_layer *ly = &st->layer[l];
+    an_layer *ly = &st->layer[l];
     size_t m = pre->n, n = ly->n;
     float inv = 1.0f / (float)c;
-    sbp__spmm_at2(st->pool, &st->ws, m, n, c, inv, pre->a, ly->e, 0.0f, NULL, NULL, 0.0f,
-                  ly->gw);
+    /* pre->a is the forward pass's left factor, unchanged since */
+    sbp__spmm_at_same(st->pool, &ly->ws, m, n, c, inv, pre->a, ly->e, 0.0f, ly->gw);
     if (masked && ly->mask)
         for (size_t i = 0; i < m * n; i++) ly->gw[i] = ly->mask[i] ? ly->gw[i] : 0.0f;
     float *gb = ly->gb;
@@ -521,12 +534,14 @@ static int sbp_signal(const sbp_net *net, ann_state *st, size_t l, size_t c)
             for (size_t q = 0; q < k; q++) acc += fabsf(up->gw[j * k + q]);
             ly->sp[j] = scale * acc;
         }
+        sbp__pool_rest(st->pool);
         sbp__sgemm(0, 1, c, n, k, 1.0f, up->e, k, ly->R, k, 0.0f, ly->e, n);
         for (size_t q = 0; q < c; q++)
             for (size_t j = 0; j < n; j++) ly->e[q * n + j] *= ly->sp[j];
         return 1;
     }
     if (!ly->omega_fixed) compute_omega(net, st, l);
+    sbp__pool_rest(st->pool);
     sbp__sgemm(0, 1, c, n, k, 1.0f, up->e, k, ly->omega, k, 0.0f, ly->e, n);
     for (size_t i = 0; i < c * n; i++) ly->e[i] *= lf * ly->a[i];
     return 1;
@@ -545,6 +560,7 @@ static void gradients(const sbp_net *net, ann_state *st, size_t c, int use_bp)
         an_layer *ly = &st->layer[l];
         const an_layer *up = &st->layer[l + 1];
         if (use_bp) {
+            sbp__pool_rest(st->pool);
             sbp__sgemm(0, 1, c, ly->n, up->n, 1.0f, up->e, up->n, net->w[l + 1], up->n, 0.0f,
                        ly->e, ly->n);
             times_derivative(ly->act, ly->a, ly->e, c * ly->n);
@@ -557,6 +573,40 @@ static void gradients(const sbp_net *net, ann_state *st, size_t c, int use_bp)
     }
 }
 
+/* Elementwise passes over a projection's parameters run on the pool in
+ * chunks of this many entries; each entry is computed the same way on any
+ * thread, so the pool's size changes no bit. */
+enum { PARAM_CHUNK = 16384 };
+
+static size_t n_chunks(size_t count)
+{
+    return (count + PARAM_CHUNK - 1) / PARAM_CHUNK;
+}
+
+typedef struct finite_job {
+    const float *x;
+    size_t count;
+    atomic_int bad;
+} finite_job;
+
+static void finite_chunk(void *ctx, size_t task)
+{
+    finite_job *j = ctx;
+    size_t i0 = task * PARAM_CHUNK, i1 = i0 + PARAM_CHUNK < j->count ? i0 + PARAM_CHUNK : j->count;
+    /* x - x is 0 for finite x and NaN otherwise; an integer OR keeps the
+     * loop vectorizable */
+    int bad = 0;
+    for (size_t i = i0; i < i1; i++) bad |= (j->x[i] - j->x[i]) != 0.0f;
+    if (bad) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
+}
+
+static int all_finite(sbp__pool *pool, const float *x, size_t count)
+{
+    finite_job job = {x, count, 0};
+    sbp__pool_run(pool, finite_chunk, &job, n_chunks(count));
+    return !atomic_load_explicit(&job.bad, memory_order_relaxed);
+}
+
 /* Index of the first projection with a non-finite gradient, 0 if none. */
 static size_t nonfinite_gradient(const ann_state *st)
 {
@@ -564,33 +614,30 @@ static size_t nonfinite_gradient(const ann_state *st)
         const an_layer *ly = &st->layer[l];
         if (!ly->updated) continue;
         size_t count = st->layer[l - 1].n * ly->n;
-        /* x - x is 0 for finite x and NaN otherwise; an integer OR keeps
-         * the loops vectorizable */
-        int bad = 0;
-        for (size_t i = 0; i < count; i++) bad |= (ly->gw[i] - ly->gw[i]) != 0.0f;
-        for (size_t j = 0; j < ly->n; j++) bad |= (ly->gb[j] - ly->gb[j]) != 0.0f;
-        if (bad) return l;
+        if (!all_finite(st->pool, ly->gw, count) || !all_finite(NULL, ly->gb, ly->n)) return l;
     }
     return 0;
 }
 
 /* ---- optimizers --------------------------------------------------------- */
 
-/* One optimizer step of `count` parameters p with gradient g. SGD (as
- * torch.optim.SGD): m = mu m + g; p -= rate m. Adam (as torch.optim.Adam):
- * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
- * p -= rate/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps). */
-static void step(const ann_state *st, float rate, size_t count, float *p, const float *g,
-                 float *m, float *v, uint64_t *t)
+typedef struct step_job {
+    int adam;
+    float rate, mu, b1, b2, c1, c2, eps;
+    size_t count;
+    float *p, *m, *v;
+    const float *g;
+} step_job;
+
+static void step_chunk(void *ctx, size_t task)
 {
-    if (st->optimizer == SBP_OPT_ADAM) {
-        ++*t;
-        double tt = (double)*t;
-        const float b1 = st->beta1, b2 = st->beta2;
-        const float c1 = (float)((double)rate / (1.0 - pow((double)b1, tt)));
-        const float c2 = (float)(1.0 / sqrt(1.0 - pow((double)b2, tt)));
-        const float eps = (float)ADAM_EPS;
-        for (size_t i = 0; i < count; i++) {
+    const step_job *j = ctx;
+    size_t i0 = task * PARAM_CHUNK, i1 = i0 + PARAM_CHUNK < j->count ? i0 + PARAM_CHUNK : j->count;
+    float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;
+    const float *restrict g = j->g;
+    if (j->adam) {
+        const float b1 = j->b1, b2 = j->b2, c1 = j->c1, c2 = j->c2, eps = j->eps;
+        for (size_t i = i0; i < i1; i++) {
             float gi = g[i];
             float mi = b1 * m[i] + (1.0f - b1) * gi;
             float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
@@ -600,12 +647,33 @@ static void step(const ann_state *st, float rate, size_t count, float *p, const 
         }
         return;
     }
-    const float mu = st->momentum;
-    for (size_t i = 0; i < count; i++) {
+    const float mu = j->mu, rate = j->rate;
+    for (size_t i = i0; i < i1; i++) {
         float mi = mu * m[i] + g[i];
         m[i] = mi;
         p[i] -= rate * mi;
     }
+}
+
+/* One optimizer step of `count` parameters p with gradient g. SGD (as
+ * torch.optim.SGD): m = mu m + g; p -= rate m. Adam (as torch.optim.Adam):
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p -= rate/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps). */
+static void step(const ann_state *st, float rate, size_t count, float *p, const float *g,
+                 float *m, float *v, uint64_t *t)
+{
+    step_job job = {0, rate, st->momentum, 0, 0, 0, 0, 0, count, p, m, v, g};
+    if (st->optimizer == SBP_OPT_ADAM) {
+        ++*t;
+        double tt = (double)*t;
+        job.adam = 1;
+        job.b1 = st->beta1;
+        job.b2 = st->beta2;
+        job.c1 = (float)((double)rate / (1.0 - pow((double)st->beta1, tt)));
+        job.c2 = (float)(1.0 / sqrt(1.0 - pow((double)st->beta2, tt)));
+        job.eps = (float)ADAM_EPS;
+    }
+    sbp__pool_run(count > PARAM_CHUNK ? st->pool : NULL, step_chunk, &job, n_chunks(count));
 }
 
 /* Hidden biases move only in BP batches: in SBP batches they get no

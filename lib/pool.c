@@ -13,6 +13,7 @@ struct sbp__pool {
     pthread_cond_t go, done;
     unsigned long generation;
     atomic_ulong posted; /* mirror of generation readable without the lock */
+    atomic_int resting;  /* sbp__pool_rest: stop polling until the next job */
     int quit;
     /* the current job */
     sbp__task_fn fn;
@@ -41,7 +42,10 @@ static void *worker(void *arg)
     sbp__pool *p = arg;
     unsigned long seen = 0;
     for (;;) {
-        for (int i = 0; i < SPIN_POLLS && atomic_load_explicit(&p->posted, memory_order_acquire) == seen; i++)
+        for (int i = 0; i < SPIN_POLLS &&
+                        atomic_load_explicit(&p->posted, memory_order_acquire) == seen &&
+                        !atomic_load_explicit(&p->resting, memory_order_relaxed);
+             i++)
             sched_yield();
         pthread_mutex_lock(&p->mu);
         while (!p->quit && p->generation == seen) pthread_cond_wait(&p->go, &p->mu);
@@ -117,9 +121,15 @@ void sbp__pool_run(sbp__pool *p, sbp__task_fn fn, void *ctx, size_t n_tasks)
     p->next_task = 0;
     p->pending = n_tasks;
     p->generation++;
+    atomic_store_explicit(&p->resting, 0, memory_order_relaxed);
     atomic_store_explicit(&p->posted, p->generation, memory_order_release);
     pthread_cond_broadcast(&p->go);
     drain(p);
     while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
+}
+
+void sbp__pool_rest(sbp__pool *p)
+{
+    if (p && p->n_workers) atomic_store_explicit(&p->resting, 1, memory_order_relaxed);
 }

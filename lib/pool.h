@@ -21,4 +21,9 @@ unsigned sbp__pool_size(const sbp__pool *pool);
  * inline). */
 void sbp__pool_run(sbp__pool *pool, sbp__task_fn fn, void *ctx, size_t n_tasks);
 
+/* The caller is about to run work that has threads of its own (a BLAS
+ * call): idle workers stop polling for the next job and sleep until it is
+ * posted, leaving the cores to that work. pool may be NULL. */
+void sbp__pool_rest(sbp__pool *pool);
+
 #endif

@@ -15,6 +15,13 @@
 
 #include "pool.h"
 
+/* The column split of the last left factor sbp__spmm split on the dense
+ * path (a == NULL: none; any other call on the work space forgets it). */
+typedef struct sbp__spmm_split {
+    const float *a;
+    size_t rows, cols, ld, n, n_dense, n_sparse;
+} sbp__spmm_split;
+
 /* Work space of the products; engines make one at build time (no
  * allocation per batch). */
 typedef struct sbp__spmm_ws {
@@ -22,9 +29,19 @@ typedef struct sbp__spmm_ws {
     const float **rows; /* the B row each term multiplies */
     float *coef;        /* alpha times the A entry */
     size_t *start;      /* row q's terms: [start[q], start[q+1]) */
-    /* dense path: the columns of the left factor that are not all zero,
-     * packed (MNIST batches of 200 have about 31 % all-zero pixel columns) */
-    uint32_t *cols;
+    /* dense path: the left factor's dense columns (to BLAS, packed) and
+     * sparse ones (to the term kernel); all-zero columns drop out. MNIST
+     * batches of 200: of 784 pixel columns about 245 are all zero and
+     * another 258 hold at most 20 % non-zeros, 10 % of the batch's. */
+    uint32_t *cols, *sparse_cols;
+    uint32_t *counts; /* non-zeros per column */
+    /* the sparse columns' entries column by column: column s (of
+     * sparse_cols) has rows col_row[p] and values col_val[p] for p in
+     * [col_start[s], col_start[s+1]) */
+    size_t *col_start;
+    uint32_t *col_row;
+    float *col_val;
+    sbp__spmm_split last;
     float *pack_a; /* 2 x max_rows x max_cols */
     float *pack_b; /* max_cols x max_n */
     size_t max_rows, max_cols, max_n, max_terms;
@@ -50,6 +67,14 @@ void sbp__spmm_at2(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size_t
                    float alpha1, const float *a1, const float *d1, float alpha2,
                    const float *a2, const float *d2, float beta, float *c);
 
+/* C (m x n) = alpha A' D + beta C, as sbp__spmm_at2 with A2 = NULL, where
+ * A (r x m) was the left factor of the last call on ws, an sbp__spmm,
+ * and has not changed since: that call's column split is reused (the same
+ * bits as sbp__spmm_at2, which would make the same split). The weight
+ * gradient after a forward product. */
+void sbp__spmm_at_same(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size_t r,
+                       float alpha, const float *a, const float *d, float beta, float *c);
+
 /* When the sparse kernels are used: a left factor of at most this many
  * rows (samples) with at most this fraction of non-zeros. Taller factors
  * go to BLAS, whose packed kernels win there even on MNIST's 19 % of
@@ -57,8 +82,11 @@ void sbp__spmm_at2(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size_t
  * no faster at 200; bench/README.md). */
 #define SBP__SPMM_MAX_ROWS 64
 #define SBP__SPMM_MAX_DENSITY 0.3
-/* On the dense path, the left factor's all-zero columns are packed away
- * when at least this fraction of them is all zero. */
+/* On the dense path, a column of the left factor with at most this
+ * fraction of non-zeros is summed by the term kernel instead of BLAS
+ * (products at least 64 wide); all-zero columns drop out. The split is
+ * made when at least SBP__SPMM_MIN_ZERO_COLS of the columns leave BLAS. */
+#define SBP__SPMM_SPLIT_DENSITY 0.2
 #define SBP__SPMM_MIN_ZERO_COLS 0.1
 
 #endif

@@ -608,6 +608,58 @@ START_TEST(deterministic)
 }
 END_TEST
 
+/* Batches above 64 samples whose input columns are of three kinds, dense
+ * (60 % non-zero), sparse (8 %) and all zero, into a hidden layer of 80
+ * (>= 64): the products' split path, whose sparse columns the term kernel
+ * sums on the pool. Same bits on 1, 2 and 3 threads, in BP and SBP
+ * batches, and the task is learnt. */
+START_TEST(deterministic_on_the_split_path)
+{
+    enum { SN = 300, SD = 90, SH = 80, SK = 3, SB = 100 };
+    static const size_t sizes[] = {SD, SH, SK};
+    float *x = malloc(sizeof(float) * SN * SD);
+    int32_t lab[SN];
+    sbp__rng r;
+    sbp__rng_init(&r, 11, 0);
+    for (size_t i = 0; i < SN; i++) {
+        lab[i] = (int32_t)(i % SK);
+        for (size_t j = 0; j < SD; j++) {
+            double density = j < 30 ? 0.6 : (j < 60 ? 0.08 : 0.0);
+            double u = sbp__rng_double(&r);
+            /* the dense columns say the label: column j leans to class j % 3 */
+            float v = (float)(0.2 + 0.8 * sbp__rng_double(&r)) * (j % SK == (size_t)lab[i] ? 1.0f : 0.3f);
+            x[i * SD + j] = u < density ? v : 0.0f;
+        }
+    }
+    sbp_dataset *ds;
+    ck_assert_int_eq(sbp_dataset_create(SN, SD, x, lab, SK, &ds), SBP_OK);
+    for (int mode = 0; mode < 2; mode++) {
+        sbp_net *net[3];
+        double e[3] = {0, 0, 0}, first = 0;
+        for (int i = 0; i < 3; i++) {
+            net[i] = make_net(5, sizes, 3, NULL, SB);
+            set_int(net[i], SBP_NET_THREADS, i + 1);
+            set_int(net[i], SBP_ANN_LOSS, SBP_LOSS_SOFTMAX_XENT);
+            set_int(net[i], SBP_ANN_HIDDEN_MODE, mode ? SBP_HIDDEN_MIXED : SBP_HIDDEN_BP);
+            if (mode) spread(net[i], 1, 1, 1, 0, SBP_RETRO_SIGNED, 0.7, -1);
+        }
+        for (int ep = 0; ep < 8; ep++)
+            for (int i = 0; i < 3; i++) {
+                ck_assert_int_eq(sbp_net_train_epoch(net[i], ds, &e[i]), SBP_OK);
+                if (ep == 0 && i == 0) first = e[0];
+            }
+        ck_assert(e[0] == e[1] && e[0] == e[2]);
+        ck_assert(same_weights(net[0], net[1], sizes, 3));
+        ck_assert(same_weights(net[0], net[2], sizes, 3));
+        ck_assert_msg(e[0] < first && e[0] < 0.4, "training error %g after 8 epochs (first %g)",
+                      e[0], first);
+        for (int i = 0; i < 3; i++) sbp_net_free(net[i]);
+    }
+    sbp_dataset_free(ds);
+    free(x);
+}
+END_TEST
+
 /* Every mode with both optimizers and both losses gets the toy task
  * mostly right within a few epochs (chance: 2/3 wrong). */
 START_TEST(learns_a_toy_task)
@@ -852,6 +904,7 @@ int main(void)
     tcase_add_test(tc, sbp_changes_only_masked_synapses);
     tcase_add_test(tc, mixed_schedule);
     tcase_add_loop_test(tc, deterministic, 0, 2);
+    tcase_add_test(tc, deterministic_on_the_split_path);
     tcase_add_test(tc, learns_a_toy_task);
     tcase_add_test(tc, prediction_disturbs_nothing);
     tcase_add_test(tc, shallow_and_deep_networks);

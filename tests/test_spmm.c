@@ -1,8 +1,9 @@
 /* The products of lib/spmm.c against a double-precision reference, on
  * each of their paths: the sparse kernels (few rows, mostly zeros), BLAS
- * over the packed live columns (some all-zero columns), plain BLAS (no
- * work space, or nothing to skip); with every beta case; and bit-identical
- * over pool sizes. */
+ * over the packed live columns (some all-zero columns), the split path
+ * (BLAS on dense columns, the term kernel on sparse ones), plain BLAS (no
+ * work space, or nothing to skip); with every beta case; the reuse of a
+ * split by sbp__spmm_at_same; bit-identical over pool sizes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,141 @@ START_TEST(spmm_pool_size_invariant)
 }
 END_TEST
 
+/* ---- the split dense path: tall factors with dense, sparse and all-zero
+ * columns, products wide enough (>= 64) for the term kernel ---------- */
+
+enum { SR = 150, SK = 90, SN = 70 };
+
+/* column i: all zero (i % 3 == 0), sparse (~5 %, i % 3 == 1) or dense
+ * (~60 %); `all_sparse`: every column sparse */
+static void fill_split(float *x, sbp__rng *r, int all_sparse)
+{
+    for (size_t q = 0; q < SR; q++)
+        for (size_t i = 0; i < SK; i++) {
+            double density = all_sparse || i % 3 == 1 ? 0.05 : (i % 3 == 0 ? 0.0 : 0.6);
+            double u = sbp__rng_double(r);
+            float v = (float)(sbp__rng_double(r) * 2.0 - 1.0);
+            x[q * SK + i] = u < density ? v : 0.0f;
+        }
+}
+
+START_TEST(spmm_split_matches_reference)
+{
+    sbp__rng r;
+    sbp__rng_init(&r, 4, (uint64_t)_i);
+    int all_sparse = _i == 1;
+    float *a = malloc(sizeof(float) * SR * SK), *a2 = malloc(sizeof(float) * SR * SK);
+    float *b = malloc(sizeof(float) * SK * SN), *d = malloc(sizeof(float) * SR * SN);
+    float *c = malloc(sizeof(float) * SR * SN), *g = malloc(sizeof(float) * SK * SN);
+    float *g2 = malloc(sizeof(float) * SK * SN);
+    double *want = malloc(sizeof(double) * SR * SN), *wantg = malloc(sizeof(double) * SK * SN);
+    fill_split(a, &r, all_sparse);
+    fill_split(a2, &r, all_sparse);
+    fill_a(b, SK, SN, &r, 1.0, 0);
+    fill_a(d, SR, SN, &r, 1.0, 0);
+    sbp__spmm_ws ws;
+    ck_assert_int_eq(sbp__spmm_ws_init(&ws, SR, SK, SN), 0);
+    const float betas[] = {0.0f, 1.0f, 0.5f};
+    for (int bi = 0; bi < 3; bi++) {
+        float beta = betas[bi];
+        fill_a(c, SR, SN, &r, 1.0, 0);
+        for (size_t q = 0; q < SR; q++)
+            for (size_t j = 0; j < SN; j++) {
+                double s = 0.0;
+                for (size_t i = 0; i < SK; i++) s += (double)a[q * SK + i] * b[i * SN + j];
+                want[q * SN + j] = 0.75 * s + (beta == 0.0f ? 0.0 : beta * (double)c[q * SN + j]);
+            }
+        if (beta == 0.0f)
+            for (size_t i = 0; i < (size_t)SR * SN; i++) c[i] = NAN;
+        sbp__spmm(NULL, &ws, SR, SN, SK, 0.75f, a, SK, b, SN, beta, c, SN);
+        ck_assert_double_lt(max_rel_error(c, want, (size_t)SR * SN), 1e-5);
+
+        /* the gradient after it: reference, sbp__spmm_at2, sbp__spmm_at_same */
+        fill_a(g, SK, SN, &r, 1.0, 0);
+        for (size_t i = 0; i < SK; i++)
+            for (size_t j = 0; j < SN; j++) {
+                double s = 0.0;
+                for (size_t q = 0; q < SR; q++) s += (double)a[q * SK + i] * d[q * SN + j];
+                wantg[i * SN + j] = 0.5 * s + (beta == 0.0f ? 0.0 : beta * (double)g[i * SN + j]);
+            }
+        if (beta == 0.0f)
+            for (size_t i = 0; i < (size_t)SK * SN; i++) g[i] = NAN;
+        memcpy(g2, g, sizeof(float) * SK * SN);
+        sbp__spmm_at_same(NULL, &ws, SK, SN, SR, 0.5f, a, d, beta, g);
+        ck_assert_double_lt(max_rel_error(g, wantg, (size_t)SK * SN), 1e-5);
+        sbp__spmm_at2(NULL, &ws, SK, SN, SR, 0.5f, a, d, 0.0f, NULL, NULL, beta, g2);
+        ck_assert_int_eq(memcmp(g, g2, sizeof(float) * SK * SN), 0);
+        /* a split is used once: a second call makes its own, same bits */
+        for (size_t i = 0; i < (size_t)SK * SN; i++) g[i] = g2[i] = NAN;
+        sbp__spmm_at_same(NULL, &ws, SK, SN, SR, 0.5f, a, d, 0.0f, g);
+        sbp__spmm_at2(NULL, &ws, SK, SN, SR, 0.5f, a, d, 0.0f, NULL, NULL, 0.0f, g2);
+        ck_assert_int_eq(memcmp(g, g2, sizeof(float) * SK * SN), 0);
+        /* a split recorded for another factor is not used for this one */
+        sbp__spmm(NULL, &ws, SR, SN, SK, 0.75f, a2, SK, b, SN, 0.0f, c, SN);
+        for (size_t i = 0; i < (size_t)SK * SN; i++) g[i] = g2[i] = NAN;
+        sbp__spmm_at_same(NULL, &ws, SK, SN, SR, 0.5f, a, d, 0.0f, g);
+        sbp__spmm_at2(NULL, &ws, SK, SN, SR, 0.5f, a, d, 0.0f, NULL, NULL, 0.0f, g2);
+        ck_assert_int_eq(memcmp(g, g2, sizeof(float) * SK * SN), 0);
+    }
+    /* two left factors: A1' D + A2' B-shaped D (second term -1) */
+    for (size_t i = 0; i < SK; i++)
+        for (size_t j = 0; j < SN; j++) {
+            double s = 0.0;
+            for (size_t q = 0; q < SR; q++)
+                s += (double)a[q * SK + i] * d[q * SN + j] - (double)a2[q * SK + i] * d[q * SN + j];
+            wantg[i * SN + j] = s;
+        }
+    sbp__spmm_at2(NULL, &ws, SK, SN, SR, 1.0f, a, d, -1.0f, a2, d, 0.0f, g);
+    ck_assert_double_lt(max_rel_error(g, wantg, (size_t)SK * SN), 1e-5);
+    sbp__spmm_ws_free(&ws);
+    free(a);
+    free(a2);
+    free(b);
+    free(d);
+    free(c);
+    free(g);
+    free(g2);
+    free(want);
+    free(wantg);
+}
+END_TEST
+
+/* The split path gives the same bits on 1, 2 and 3 threads. */
+START_TEST(spmm_split_pool_size_invariant)
+{
+    sbp__rng r;
+    sbp__rng_init(&r, 5, 0);
+    float *a = malloc(sizeof(float) * SR * SK), *b = malloc(sizeof(float) * SK * SN);
+    float *d = malloc(sizeof(float) * SR * SN), *c[3], *g[3];
+    fill_split(a, &r, 0);
+    fill_a(b, SK, SN, &r, 1.0, 0);
+    fill_a(d, SR, SN, &r, 1.0, 0);
+    for (unsigned p = 0; p < 3; p++) {
+        c[p] = malloc(sizeof(float) * SR * SN);
+        g[p] = malloc(sizeof(float) * SK * SN);
+        sbp__pool *pool = sbp__pool_create(p + 1);
+        ck_assert_ptr_nonnull(pool);
+        sbp__spmm_ws ws;
+        ck_assert_int_eq(sbp__spmm_ws_init(&ws, SR, SK, SN), 0);
+        sbp__spmm(pool, &ws, SR, SN, SK, 1.0f, a, SK, b, SN, 0.0f, c[p], SN);
+        sbp__spmm_at_same(pool, &ws, SK, SN, SR, 0.25f, a, d, 0.0f, g[p]);
+        sbp__spmm_ws_free(&ws);
+        sbp__pool_free(pool);
+    }
+    for (unsigned p = 1; p < 3; p++) {
+        ck_assert_int_eq(memcmp(c[0], c[p], sizeof(float) * SR * SN), 0);
+        ck_assert_int_eq(memcmp(g[0], g[p], sizeof(float) * SK * SN), 0);
+    }
+    for (unsigned p = 0; p < 3; p++) {
+        free(c[p]);
+        free(g[p]);
+    }
+    free(a);
+    free(b);
+    free(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("spmm");
@@ -196,6 +332,8 @@ int main(void)
     tcase_add_loop_test(tc, spmm_matches_reference, 0, (int)n_cases);
     tcase_add_loop_test(tc, spmm_at2_matches_reference, 0, (int)n_cases);
     tcase_add_test(tc, spmm_pool_size_invariant);
+    tcase_add_loop_test(tc, spmm_split_matches_reference, 0, 2);
+    tcase_add_test(tc, spmm_split_pool_size_invariant);
     suite_add_tcase(s, tc);
     return sbp_test_run(s);
 }
