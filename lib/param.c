@@ -88,6 +88,7 @@ static const sbp__param_row rows[] = {
     {SBP_CD_PERSISTENT, SBP__G_CD, {"cd.persistent", "", I, 0, 1, 0}},
     {SBP_CD_WEIGHT_DECAY, SBP__G_CD, {"cd.weight_decay", "", R, 0, 1, 0.0001}},
     {SBP_CD_MOMENTUM, SBP__G_CD, {"cd.momentum", "", R, 0, 0.999999, 0.5}},
+    {SBP_CD_MONITOR, SBP__G_CD, {"cd.monitor", "", I, 0, 1, 1}},
 };
 
 #undef I

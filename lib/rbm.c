@@ -42,6 +42,7 @@ typedef struct rbm_state {
     size_t B, m, n, k; /* k = 0: unsupervised */
     /* settings, fixed at build */
     int cd_k, persistent;
+    int monitor; /* cd.monitor: unsupervised RBMs compute their reconstruction error */
     float decay, momentum, rate1, rate2;
     sbp__spread spread;
     int spread_on;           /* enabled spread on layer 1 of a classification RBM */
@@ -188,6 +189,7 @@ static sbp_status rbm_init(sbp_net *net)
     st->persistent = sbp__pv(cv, SBP_CD_PERSISTENT) != 0.0;
     st->decay = (float)sbp__pv(cv, SBP_CD_WEIGHT_DECAY);
     st->momentum = (float)sbp__pv(cv, SBP_CD_MOMENTUM);
+    st->monitor = sbp__pv(cv, SBP_CD_MONITOR) != 0.0;
     st->rate1 = (float)rate_of(net, 1);
     st->rate2 = L == 3 ? (float)rate_of(net, 2) : 0.0f;
     sbp__spread_from_rule(sbp__net_rule(net, 1, SBP_RULE_SBP_SPREAD), SBP_SPREAD_ADDITIVE,
@@ -545,7 +547,7 @@ static void gibbs_chain(const sbp_net *net, rbm_state *st, size_t c, float *h)
         if (k) sbp__sgemm(0, 0, c, k, n, 1.0f, h, n, U, k, 0.0f, st->yk, k);
         job.phase = PH_VISIBLE;
         job.sample = 1;
-        job.recon = t == 1 && !st->persistent && !k;
+        job.recon = t == 1 && !st->persistent && !k && st->monitor;
         run_rows(st, &job, c);
         sbp__spmm(st->pool, &st->ws, c, n, m, 1.0f, st->v, m, W, n, 0.0f, st->hk, n);
         if (k) sbp__sgemm(0, 1, c, n, k, 1.0f, st->yk, k, U, k, 1.0f, st->hk, n);
@@ -659,7 +661,7 @@ static sbp_status train_batch(sbp_net *net, rbm_state *st, size_t c, size_t star
                 st->chain_ready[q] = 1;
             }
         h = st->chain;
-        if (!k) { /* the reconstruction error from the data's own hidden sample */
+        if (!k && st->monitor) { /* the reconstruction error from the data's own hidden sample */
             sbp__sgemm(0, 1, c, m, n, 1.0f, st->hs, n, W, n, 0.0f, st->v, m);
             job.phase = PH_VISIBLE;
             job.recon = 1;
@@ -667,7 +669,7 @@ static sbp_status train_batch(sbp_net *net, rbm_state *st, size_t c, size_t star
         }
     }
     gibbs_chain(net, st, c, h);
-    if (!k)
+    if (!k && st->monitor)
         for (size_t q = 0; q < c; q++) *sq_err += st->err[q];
 
     /* statistics, averaged over the batch */
@@ -723,7 +725,10 @@ static sbp_status rbm_train_epoch(sbp_net *net, const sbp_dataset *train, double
         SBP_TRY(train_batch(net, st, c, start, seed, &wrong, &sq));
         SBP_TRY(sbp__net_progress(net, start + c, n));
     }
-    *train_error = st->k ? (double)wrong / (double)n : sq / ((double)n * (double)st->m);
+    if (st->k)
+        *train_error = (double)wrong / (double)n;
+    else
+        *train_error = st->monitor ? sq / ((double)n * (double)st->m) : NAN;
     return SBP_OK;
 }
 

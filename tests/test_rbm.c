@@ -441,6 +441,45 @@ START_TEST(unsupervised_rbm_learns_features)
 }
 END_TEST
 
+/* cd.monitor 0: an unsupervised RBM reports NaN instead of its
+ * reconstruction error and trains the same bits (CD and PCD); a
+ * classification RBM still reports its error. */
+START_TEST(monitor_off_skips_only_the_error)
+{
+    static const size_t sizes[] = {D, H}, sizes3[] = {D, H, K};
+    sbp_dataset *ds = toy(4);
+    for (int layers = 2; layers <= 3; layers++)
+        for (int persistent = 0; persistent < 2; persistent++) {
+            sbp_net *net[2];
+            double e[2];
+            for (int mon = 0; mon < 2; mon++) {
+                net[mon] = make_sized(layers == 2 ? sizes : sizes3, (size_t)layers, 5, 10, 1, 0.1);
+                sbp_rule *r;
+                ck_assert_int_eq(sbp_rule_create(SBP_RULE_RBM_CD, &r), SBP_OK);
+                ck_assert_int_eq(sbp_rule_set_int(r, SBP_CD_PERSISTENT, persistent), SBP_OK);
+                ck_assert_int_eq(sbp_rule_set_int(r, SBP_CD_MONITOR, mon), SBP_OK);
+                ck_assert_int_eq(sbp_net_attach_rule(net[mon], 1, r), SBP_OK);
+                sbp_rule_free(r);
+                for (int ep = 0; ep < 3; ep++)
+                    ck_assert_int_eq(sbp_net_train_epoch(net[mon], ds, &e[mon]), SBP_OK);
+            }
+            if (layers == 2) {
+                ck_assert(isnan(e[0]));
+                ck_assert(e[1] > 0.0 && e[1] < 1.0);
+            } else {
+                ck_assert(e[0] == e[1]);
+            }
+            float *w0 = weights(net[0], 1, (size_t)D * H), *w1 = weights(net[1], 1, (size_t)D * H);
+            ck_assert_int_eq(memcmp(w0, w1, sizeof(float) * D * H), 0);
+            free(w0);
+            free(w1);
+            sbp_net_free(net[0]);
+            sbp_net_free(net[1]);
+        }
+    sbp_dataset_free(ds);
+}
+END_TEST
+
 /* ---- the SBP spread --------------------------------------------------------- */
 
 START_TEST(disabled_spread_is_plain_cd)
@@ -846,6 +885,7 @@ int main(void)
     tcase_add_test(tc, long_chains_approach_the_exact_gradient);
     tcase_add_test(tc, learns_a_toy_task);
     tcase_add_test(tc, unsupervised_rbm_learns_features);
+    tcase_add_test(tc, monitor_off_skips_only_the_error);
     tcase_add_test(tc, disabled_spread_is_plain_cd);
     tcase_add_test(tc, additive_spread_writes_masked_synapses_only);
     tcase_add_test(tc, additive_spread_matches_per_sample_operator);

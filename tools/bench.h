@@ -53,8 +53,9 @@ int sbp_tool_bench_spike(const sbp_bench_opts *o, FILE *out, FILE *err);
  *   momentum 0.9), batch 200 (MLPClassifier's 'auto'); hidden layer by BP
  *   (MLPClassifier's algorithm), then by SBP unless sbp_off.
  * rbm: 500 hidden units, rate 0.1, batch 10 (BernoulliRBM's default): the
- *   unsupervised 784-500 RBM with persistent CD-1 and no momentum or weight
- *   decay (BernoulliRBM's algorithm), the classification RBM (784 + 10
+ *   unsupervised 784-500 RBM with persistent CD-1, no momentum, weight decay
+ *   or reconstruction error (BernoulliRBM's algorithm and work), the
+ *   classification RBM (784 + 10
  *   visible) with CD-1 and the engine's momentum 0.5 and weight decay
  *   1e-4, then the same with the SBP spread unless sbp_off.
  * Return an exit status. */

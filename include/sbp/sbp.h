@@ -210,7 +210,11 @@ typedef enum sbp_param {
     SBP_CD_K = 0xA00,             /**< int, Gibbs steps per update (1) */
     SBP_CD_PERSISTENT = 0xA01,    /**< int 0/1, persistent chains (0) */
     SBP_CD_WEIGHT_DECAY = 0xA02,  /**< real (0.0001) */
-    SBP_CD_MOMENTUM = 0xA03       /**< real (0.5) */
+    SBP_CD_MOMENTUM = 0xA03,      /**< real (0.5) */
+    SBP_CD_MONITOR = 0xA04        /**< int 0/1, unsupervised RBM: compute the reconstruction
+                                       error reported as training error (1); 0 skips it (one
+                                       product less per batch with persistent chains) and
+                                       reports NaN */
 } sbp_param;
 
 /** Type of a parameter's value, which decides the setter to use. */

@@ -121,6 +121,7 @@ class Param(IntEnum):
     CD_PERSISTENT = 0xA01
     CD_WEIGHT_DECAY = 0xA02
     CD_MOMENTUM = 0xA03
+    CD_MONITOR = 0xA04
 
 
 class ParamType(IntEnum):
