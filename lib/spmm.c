@@ -314,6 +314,25 @@ static inline void push(const sbp__kernels *kr, term_list *t, float *y, size_t n
     if (++t->count == CHUNK) flush(kr, t, y, n);
 }
 
+/* y (n) += row i of alpha1 A1' D1 + alpha2 A2' D2: the terms found by
+ * scanning column i of A1 and A2 (r x m), sample by sample, A1's then
+ * A2's of a sample (A2 may be NULL). */
+static void add_column_terms(const sbp__kernels *kr, float *y, size_t i, size_t m, size_t n,
+                             size_t r, float alpha1, const float *a1, const float *d1,
+                             float alpha2, const float *a2, const float *d2)
+{
+    term_list t;
+    t.count = 0;
+    for (size_t q = 0; q < r; q++) {
+        float v1 = a1[q * m + i];
+        if (v1 != 0.0f) push(kr, &t, y, n, alpha1 * v1, d1 + q * n);
+        if (!a2) continue;
+        float v2 = a2[q * m + i];
+        if (v2 != 0.0f) push(kr, &t, y, n, alpha2 * v2, d2 + q * n);
+    }
+    flush(kr, &t, y, n);
+}
+
 typedef struct at_job {
     size_t m, n, r;
     float alpha1, alpha2, beta;
@@ -329,19 +348,11 @@ static void at_rows(void *ctx, size_t task)
     const sbp__kernels *kr = sbp__kernels_for_cpu();
     size_t i0 = task * AT_ROWS_PER_TASK, i1 = i0 + AT_ROWS_PER_TASK;
     if (i1 > j->m) i1 = j->m;
-    term_list t;
     for (size_t i = i0; i < i1; i++) {
         float *y = j->c + i * j->n;
-        t.count = 0;
         scale_row(y, j->n, j->beta);
-        for (size_t q = 0; q < j->r; q++) {
-            float v1 = j->a1[q * j->m + i];
-            if (v1 != 0.0f) push(kr, &t, y, j->n, j->alpha1 * v1, j->d1 + q * j->n);
-            if (!j->a2) continue;
-            float v2 = j->a2[q * j->m + i];
-            if (v2 != 0.0f) push(kr, &t, y, j->n, j->alpha2 * v2, j->d2 + q * j->n);
-        }
-        flush(kr, &t, y, j->n);
+        add_column_terms(kr, y, i, j->m, j->n, j->r, j->alpha1, j->a1, j->d1, j->alpha2, j->a2,
+                         j->d2);
     }
 }
 
@@ -376,7 +387,6 @@ static void at_split_rows(void *ctx, size_t task)
     size_t sd = 0, ss = 0;
     while (sd < j->n_dense && dense[sd] < i0) sd++;
     while (ss < j->n_sparse && sparse[ss] < i0) ss++;
-    term_list t;
     for (size_t i = i0; i < i1; i++) {
         float *y = j->c + i * j->n;
         if (sd < j->n_dense && dense[sd] == i) {
@@ -391,25 +401,19 @@ static void at_split_rows(void *ctx, size_t task)
         }
         scale_row(y, j->n, j->beta);
         if (!(ss < j->n_sparse && sparse[ss] == i)) continue;
-        t.count = 0;
         if (j->by_column) {
             const sbp__spmm_ws *ws = j->ws;
+            term_list t;
+            t.count = 0;
             for (size_t p = ws->col_start[ss]; p < ws->col_start[ss + 1]; p++)
                 push(kr, &t, y, j->n, j->alpha1 * ws->col_val[p],
                      j->d1 + (size_t)ws->col_row[p] * j->n);
-            ss++;
             flush(kr, &t, y, j->n);
-            continue;
+        } else {
+            add_column_terms(kr, y, i, j->m, j->n, j->r, j->alpha1, j->a1, j->d1, j->alpha2,
+                             j->a2, j->d2);
         }
         ss++;
-        for (size_t q = 0; q < j->r; q++) {
-            float v1 = j->a1[q * j->m + i];
-            if (v1 != 0.0f) push(kr, &t, y, j->n, j->alpha1 * v1, j->d1 + q * j->n);
-            if (!j->a2) continue;
-            float v2 = j->a2[q * j->m + i];
-            if (v2 != 0.0f) push(kr, &t, y, j->n, j->alpha2 * v2, j->d2 + q * j->n);
-        }
-        flush(kr, &t, y, j->n);
     }
 }
 

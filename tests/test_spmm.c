@@ -139,6 +139,34 @@ START_TEST(spmm_at2_matches_reference)
 }
 END_TEST
 
+/* C = A B (rows x k times k x n), then G (k x n) = 0.25 A' D through
+ * sbp__spmm_at_same, or, with d NULL, 0.5 A'C - 0.5 A'C through
+ * sbp__spmm_at2; on pools of 1, 2 and 3 threads (c[p], g[p]), checked
+ * bit-identical. The caller frees c[] and g[]. */
+static void products_on_pools(size_t rows, size_t k, size_t n, const float *a, const float *b,
+                              const float *d, float *c[3], float *g[3])
+{
+    for (unsigned p = 0; p < 3; p++) {
+        c[p] = malloc(sizeof(float) * rows * n);
+        g[p] = malloc(sizeof(float) * k * n);
+        sbp__pool *pool = sbp__pool_create(p + 1);
+        ck_assert_ptr_nonnull(pool);
+        sbp__spmm_ws ws;
+        ck_assert_int_eq(sbp__spmm_ws_init(&ws, rows, k, n), 0);
+        sbp__spmm(pool, &ws, rows, n, k, 1.0f, a, k, b, n, 0.0f, c[p], n);
+        if (d)
+            sbp__spmm_at_same(pool, &ws, k, n, rows, 0.25f, a, d, 0.0f, g[p]);
+        else
+            sbp__spmm_at2(pool, &ws, k, n, rows, 0.5f, a, c[p], -0.5f, a, c[p], 0.0f, g[p]);
+        sbp__spmm_ws_free(&ws);
+        sbp__pool_free(pool);
+    }
+    for (unsigned p = 1; p < 3; p++) {
+        ck_assert_int_eq(memcmp(c[0], c[p], sizeof(float) * rows * n), 0);
+        ck_assert_int_eq(memcmp(g[0], g[p], sizeof(float) * k * n), 0);
+    }
+}
+
 /* The sparse path gives the same bits on 1, 2 and 3 threads; no samples
  * (r = 0) only scales C; a work space too small for a call falls back. */
 START_TEST(spmm_pool_size_invariant)
@@ -150,22 +178,7 @@ START_TEST(spmm_pool_size_invariant)
     float *c[3], *t[3];
     fill_a(a, MB, KB, &r, 0.2, 0);
     fill_a(b, KB, NB, &r, 1.0, 0);
-    for (unsigned p = 0; p < 3; p++) {
-        c[p] = malloc(sizeof(float) * MB * NB);
-        t[p] = malloc(sizeof(float) * KB * NB);
-        sbp__pool *pool = sbp__pool_create(p + 1);
-        ck_assert_ptr_nonnull(pool);
-        sbp__spmm_ws ws;
-        ck_assert_int_eq(sbp__spmm_ws_init(&ws, MB, KB, NB), 0);
-        sbp__spmm(pool, &ws, MB, NB, KB, 1.0f, a, KB, b, NB, 0.0f, c[p], NB);
-        sbp__spmm_at2(pool, &ws, KB, NB, MB, 0.5f, a, c[p], -0.5f, a, c[p], 0.0f, t[p]);
-        sbp__spmm_ws_free(&ws);
-        sbp__pool_free(pool);
-    }
-    for (unsigned p = 1; p < 3; p++) {
-        ck_assert_int_eq(memcmp(c[0], c[p], sizeof(float) * MB * NB), 0);
-        ck_assert_int_eq(memcmp(t[0], t[p], sizeof(float) * KB * NB), 0);
-    }
+    products_on_pools(MB, KB, NB, a, b, NULL, c, t);
     /* 0.5 A'C - 0.5 A'C sums to exactly zero term by term */
     for (size_t i = 0; i < (size_t)KB * NB; i++) ck_assert(t[0][i] == 0.0f);
     float cc[4] = {1, 2, 3, 4};
@@ -207,6 +220,23 @@ static void fill_split(float *x, sbp__rng *r, int all_sparse)
         }
 }
 
+/* want (rows x cols) = alpha X Y + beta C in double, where X's entry (r, i)
+ * is x[r * xr + i * xi] and Y is inner x cols (row stride ys); then C is
+ * filled with NaN when beta is 0 (C must not be read). */
+static void reference(double *want, size_t rows, size_t cols, size_t inner, const float *x,
+                      size_t xr, size_t xi, const float *y, size_t ys, double alpha, float beta,
+                      float *c)
+{
+    for (size_t q = 0; q < rows; q++)
+        for (size_t j = 0; j < cols; j++) {
+            double s = 0.0;
+            for (size_t i = 0; i < inner; i++) s += (double)x[q * xr + i * xi] * y[i * ys + j];
+            want[q * cols + j] = alpha * s + (beta == 0.0f ? 0.0 : beta * (double)c[q * cols + j]);
+        }
+    if (beta == 0.0f)
+        for (size_t i = 0; i < rows * cols; i++) c[i] = NAN;
+}
+
 START_TEST(spmm_split_matches_reference)
 {
     sbp__rng r;
@@ -227,27 +257,13 @@ START_TEST(spmm_split_matches_reference)
     for (int bi = 0; bi < 3; bi++) {
         float beta = betas[bi];
         fill_a(c, SR, SN, &r, 1.0, 0);
-        for (size_t q = 0; q < SR; q++)
-            for (size_t j = 0; j < SN; j++) {
-                double s = 0.0;
-                for (size_t i = 0; i < SK; i++) s += (double)a[q * SK + i] * b[i * SN + j];
-                want[q * SN + j] = 0.75 * s + (beta == 0.0f ? 0.0 : beta * (double)c[q * SN + j]);
-            }
-        if (beta == 0.0f)
-            for (size_t i = 0; i < (size_t)SR * SN; i++) c[i] = NAN;
+        reference(want, SR, SN, SK, a, SK, 1, b, SN, 0.75, beta, c);
         sbp__spmm(NULL, &ws, SR, SN, SK, 0.75f, a, SK, b, SN, beta, c, SN);
         ck_assert_double_lt(max_rel_error(c, want, (size_t)SR * SN), 1e-5);
 
         /* the gradient after it: reference, sbp__spmm_at2, sbp__spmm_at_same */
         fill_a(g, SK, SN, &r, 1.0, 0);
-        for (size_t i = 0; i < SK; i++)
-            for (size_t j = 0; j < SN; j++) {
-                double s = 0.0;
-                for (size_t q = 0; q < SR; q++) s += (double)a[q * SK + i] * d[q * SN + j];
-                wantg[i * SN + j] = 0.5 * s + (beta == 0.0f ? 0.0 : beta * (double)g[i * SN + j]);
-            }
-        if (beta == 0.0f)
-            for (size_t i = 0; i < (size_t)SK * SN; i++) g[i] = NAN;
+        reference(wantg, SK, SN, SR, a, 1, SK, d, SN, 0.5, beta, g);
         memcpy(g2, g, sizeof(float) * SK * SN);
         sbp__spmm_at_same(NULL, &ws, SK, SN, SR, 0.5f, a, d, beta, g);
         ck_assert_double_lt(max_rel_error(g, wantg, (size_t)SK * SN), 1e-5);
@@ -298,22 +314,7 @@ START_TEST(spmm_split_pool_size_invariant)
     fill_split(a, &r, 0);
     fill_a(b, SK, SN, &r, 1.0, 0);
     fill_a(d, SR, SN, &r, 1.0, 0);
-    for (unsigned p = 0; p < 3; p++) {
-        c[p] = malloc(sizeof(float) * SR * SN);
-        g[p] = malloc(sizeof(float) * SK * SN);
-        sbp__pool *pool = sbp__pool_create(p + 1);
-        ck_assert_ptr_nonnull(pool);
-        sbp__spmm_ws ws;
-        ck_assert_int_eq(sbp__spmm_ws_init(&ws, SR, SK, SN), 0);
-        sbp__spmm(pool, &ws, SR, SN, SK, 1.0f, a, SK, b, SN, 0.0f, c[p], SN);
-        sbp__spmm_at_same(pool, &ws, SK, SN, SR, 0.25f, a, d, 0.0f, g[p]);
-        sbp__spmm_ws_free(&ws);
-        sbp__pool_free(pool);
-    }
-    for (unsigned p = 1; p < 3; p++) {
-        ck_assert_int_eq(memcmp(c[0], c[p], sizeof(float) * SR * SN), 0);
-        ck_assert_int_eq(memcmp(g[0], g[p], sizeof(float) * SK * SN), 0);
-    }
+    products_on_pools(SR, SK, SN, a, b, d, c, g);
     for (unsigned p = 0; p < 3; p++) {
         free(c[p]);
         free(g[p]);
