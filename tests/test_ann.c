@@ -881,12 +881,7 @@ START_TEST(allocation_failure_leaves_net_usable)
         set_int(net, SBP_ANN_HIDDEN_MODE, SBP_HIDDEN_MIXED);
         set_int(net, SBP_ANN_OPTIMIZER, SBP_OPT_ADAM);
         spread(net, 1, 3, 1, 0, SBP_RETRO_RANDOM, 0.5, -1);
-        double e;
-        sbp__alloc_fail_after(n);
-        sbp_status st = sbp_net_train_epoch(net, ds, &e);
-        sbp__alloc_fail_after(-1);
-        ck_assert(st == SBP_OK || st == SBP_E_NOMEM);
-        ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_OK);
+        sbp_test_train_despite_alloc_failure(net, ds, n);
         sbp_net_free(net);
     }
     sbp_dataset_free(ds);

@@ -863,12 +863,7 @@ START_TEST(allocation_failure_leaves_net_usable)
     sbp_dataset *ds = toy(15);
     for (long n = 0; n < 60; n += 2) {
         sbp_net *net = make_full(1, 2);
-        double e;
-        sbp__alloc_fail_after(n);
-        sbp_status st = sbp_net_train_epoch(net, ds, &e);
-        sbp__alloc_fail_after(-1);
-        ck_assert(st == SBP_OK || st == SBP_E_NOMEM);
-        ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_OK);
+        sbp_test_train_despite_alloc_failure(net, ds, n);
         sbp_net_free(net);
     }
     sbp_dataset_free(ds);

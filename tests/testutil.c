@@ -1,6 +1,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "testutil.h"
 
+#include "alloc.h"
 #include "rng.h"
 #include "sbp/sbp.h"
 
@@ -108,6 +109,16 @@ sbp_dataset *sbp_test_prototypes(uint64_t seed, size_t n, size_t d, size_t k, si
     free(x);
     free(lab);
     return ds;
+}
+
+void sbp_test_train_despite_alloc_failure(sbp_net *net, const sbp_dataset *ds, long n)
+{
+    double e;
+    sbp__alloc_fail_after(n);
+    sbp_status st = sbp_net_train_epoch(net, ds, &e);
+    sbp__alloc_fail_after(-1);
+    ck_assert(st == SBP_OK || st == SBP_E_NOMEM);
+    ck_assert_int_eq(sbp_net_train_epoch(net, ds, &e), SBP_OK);
 }
 
 int sbp_test_stop_at_20(void *user, size_t done, size_t total)
