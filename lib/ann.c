@@ -427,7 +427,7 @@ typedef struct bias_act_job {
 static void bias_act_rows(void *ctx, size_t task)
 {
     const bias_act_job *j = ctx;
-    size_t q0 = task * ROWS_PER_TASK, q1 = q0 + ROWS_PER_TASK < j->c ? q0 + ROWS_PER_TASK : j->c;
+    size_t q0 = task * ROWS_PER_TASK, q1 = sbp__task_end(task, ROWS_PER_TASK, j->c);
     float *z = j->z + q0 * j->n;
     for (size_t q = q0; q < q1; q++, z += j->n)
         for (size_t k = 0; k < j->n; k++) z[k] += j->b[k];
@@ -534,15 +534,13 @@ static int sbp_signal(const sbp_net *net, ann_state *st, size_t l, size_t c)
             for (size_t q = 0; q < k; q++) acc += fabsf(up->gw[j * k + q]);
             ly->sp[j] = scale * acc;
         }
-        sbp__pool_rest(st->pool);
-        sbp__sgemm(0, 1, c, n, k, 1.0f, up->e, k, ly->R, k, 0.0f, ly->e, n);
+        sbp__sgemm_rested(st->pool, 0, 1, c, n, k, 1.0f, up->e, k, ly->R, k, 0.0f, ly->e, n);
         for (size_t q = 0; q < c; q++)
             for (size_t j = 0; j < n; j++) ly->e[q * n + j] *= ly->sp[j];
         return 1;
     }
     if (!ly->omega_fixed) compute_omega(net, st, l);
-    sbp__pool_rest(st->pool);
-    sbp__sgemm(0, 1, c, n, k, 1.0f, up->e, k, ly->omega, k, 0.0f, ly->e, n);
+    sbp__sgemm_rested(st->pool, 0, 1, c, n, k, 1.0f, up->e, k, ly->omega, k, 0.0f, ly->e, n);
     for (size_t i = 0; i < c * n; i++) ly->e[i] *= lf * ly->a[i];
     return 1;
 }
@@ -560,9 +558,8 @@ static void gradients(const sbp_net *net, ann_state *st, size_t c, int use_bp)
         an_layer *ly = &st->layer[l];
         const an_layer *up = &st->layer[l + 1];
         if (use_bp) {
-            sbp__pool_rest(st->pool);
-            sbp__sgemm(0, 1, c, ly->n, up->n, 1.0f, up->e, up->n, net->w[l + 1], up->n, 0.0f,
-                       ly->e, ly->n);
+            sbp__sgemm_rested(st->pool, 0, 1, c, ly->n, up->n, 1.0f, up->e, up->n, net->w[l + 1],
+                              up->n, 0.0f, ly->e, ly->n);
             times_derivative(ly->act, ly->a, ly->e, c * ly->n);
             ly->updated = 1;
         } else {
@@ -592,7 +589,7 @@ typedef struct finite_job {
 static void finite_chunk(void *ctx, size_t task)
 {
     finite_job *j = ctx;
-    size_t i0 = task * PARAM_CHUNK, i1 = i0 + PARAM_CHUNK < j->count ? i0 + PARAM_CHUNK : j->count;
+    size_t i0 = task * PARAM_CHUNK, i1 = sbp__task_end(task, PARAM_CHUNK, j->count);
     /* x - x is 0 for finite x and NaN otherwise; an integer OR keeps the
      * loop vectorizable */
     int bad = 0;
@@ -632,7 +629,7 @@ typedef struct step_job {
 static void step_chunk(void *ctx, size_t task)
 {
     const step_job *j = ctx;
-    size_t i0 = task * PARAM_CHUNK, i1 = i0 + PARAM_CHUNK < j->count ? i0 + PARAM_CHUNK : j->count;
+    size_t i0 = task * PARAM_CHUNK, i1 = sbp__task_end(task, PARAM_CHUNK, j->count);
     float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;
     const float *restrict g = j->g;
     if (j->adam) {
@@ -673,7 +670,7 @@ static void step(const ann_state *st, float rate, size_t count, float *p, const 
         job.c2 = (float)(1.0 / sqrt(1.0 - pow((double)st->beta2, tt)));
         job.eps = (float)ADAM_EPS;
     }
-    sbp__pool_run(count > PARAM_CHUNK ? st->pool : NULL, step_chunk, &job, n_chunks(count));
+    sbp__pool_run(st->pool, step_chunk, &job, n_chunks(count));
 }
 
 /* Hidden biases move only in BP batches: in SBP batches they get no

@@ -1,6 +1,7 @@
 /* The only file that talks to BLAS. With -Dblas=disabled a plain C loop
  * takes its place (correct, much slower). */
 #include "gemm.h"
+#include "pool.h"
 
 #include "sbp/sbp.h"
 
@@ -59,3 +60,11 @@ const char *sbp__blas_describe(void)
 }
 
 #endif
+
+void sbp__sgemm_rested(sbp__pool *pool, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                       float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                       float beta, float *c, size_t ldc)
+{
+    sbp__pool_rest(pool);
+    sbp__sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

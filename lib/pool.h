@@ -21,6 +21,14 @@ unsigned sbp__pool_size(const sbp__pool *pool);
  * inline). */
 void sbp__pool_run(sbp__pool *pool, sbp__task_fn fn, void *ctx, size_t n_tasks);
 
+/* The end of the range of task `task` when tasks take `per_task` items of
+ * `total` in order. */
+static inline size_t sbp__task_end(size_t task, size_t per_task, size_t total)
+{
+    size_t end = (task + 1) * per_task;
+    return end < total ? end : total;
+}
+
 /* The caller is about to run work that has threads of its own (a BLAS
  * call): idle workers stop polling for the next job and sleep until it is
  * posted, leaving the cores to that work. pool may be NULL. */

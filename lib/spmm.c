@@ -78,7 +78,7 @@ static void count_columns(void *ctx, size_t task)
 {
     const count_job *j = ctx;
     size_t i0 = task * COUNT_COLS_PER_TASK;
-    size_t i1 = i0 + COUNT_COLS_PER_TASK < j->cols ? i0 + COUNT_COLS_PER_TASK : j->cols;
+    size_t i1 = sbp__task_end(task, COUNT_COLS_PER_TASK, j->cols);
     uint32_t *count = j->count;
     for (size_t i = i0; i < i1; i++) count[i] = 0;
     for (size_t q = 0; q < j->rows; q++) {
@@ -189,13 +189,13 @@ static void pack_rows(void *ctx, size_t task)
     size_t ta = (j->m + PACK_ROWS_PER_TASK - 1) / PACK_ROWS_PER_TASK;
     if (task < ta) {
         size_t q0 = task * PACK_ROWS_PER_TASK;
-        size_t q1 = q0 + PACK_ROWS_PER_TASK < j->m ? q0 + PACK_ROWS_PER_TASK : j->m;
+        size_t q1 = sbp__task_end(task, PACK_ROWS_PER_TASK, j->m);
         pack_columns(j->ws->pack_a + q0 * j->n_dense, j->a + q0 * j->lda, q1 - q0, j->lda,
                      j->ws->cols, j->n_dense);
         return;
     }
     size_t s0 = (task - ta) * PACK_ROWS_PER_TASK;
-    size_t s1 = s0 + PACK_ROWS_PER_TASK < j->n_dense ? s0 + PACK_ROWS_PER_TASK : j->n_dense;
+    size_t s1 = sbp__task_end(task - ta, PACK_ROWS_PER_TASK, j->n_dense);
     for (size_t s = s0; s < s1; s++)
         memcpy(j->ws->pack_b + s * j->n, j->b + (size_t)j->ws->cols[s] * j->ldb,
                j->n * sizeof *j->b);
@@ -210,15 +210,13 @@ static void dense_ab(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size
                      float beta, float *c, size_t ldc)
 {
     if (!ws || m > ws->max_rows || k > ws->max_cols || n > ws->max_n) {
-        sbp__pool_rest(pool);
-        sbp__sgemm(0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        sbp__sgemm_rested(pool, 0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     size_t nd, ns;
     split_columns(pool, ws, a, NULL, m, k, lda, sparse_limit(m, n), &nd, &ns);
     if (!worth_splitting(nd, k)) {
-        sbp__pool_rest(pool);
-        sbp__sgemm(0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        sbp__sgemm_rested(pool, 0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     sbp__spmm_split last = {a, m, k, lda, n, nd, ns};
@@ -227,8 +225,8 @@ static void dense_ab(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size
         pack_job pj = {ws, a, lda, m, b, ldb, n, nd};
         size_t ta = (m + PACK_ROWS_PER_TASK - 1) / PACK_ROWS_PER_TASK;
         sbp__pool_run(pool, pack_rows, &pj, ta + (nd + PACK_ROWS_PER_TASK - 1) / PACK_ROWS_PER_TASK);
-        sbp__pool_rest(pool);
-        sbp__sgemm(0, 0, m, n, nd, alpha, ws->pack_a, nd, ws->pack_b, n, beta, c, ldc);
+        sbp__sgemm_rested(pool, 0, 0, m, n, nd, alpha, ws->pack_a, nd, ws->pack_b, n, beta, c,
+                          ldc);
     } else {
         for (size_t q = 0; q < m; q++) scale_row(c + q * ldc, n, beta);
     }
@@ -428,12 +426,10 @@ static void split_at2(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, siz
     float *p1 = ws->pack_a, *p2 = ws->pack_a + r * nd, *out = ws->pack_b;
     if (nd) {
         pack_columns(p1, a1, r, m, ws->cols, nd);
-        sbp__pool_rest(pool);
-        sbp__sgemm(1, 0, nd, n, r, alpha1, p1, nd, d1, n, 0.0f, out, n);
+        sbp__sgemm_rested(pool, 1, 0, nd, n, r, alpha1, p1, nd, d1, n, 0.0f, out, n);
         if (a2) {
             pack_columns(p2, a2, r, m, ws->cols, nd);
-            sbp__pool_rest(pool);
-            sbp__sgemm(1, 0, nd, n, r, alpha2, p2, nd, d2, n, 1.0f, out, n);
+            sbp__sgemm_rested(pool, 1, 0, nd, n, r, alpha2, p2, nd, d2, n, 1.0f, out, n);
         }
     }
     at_split_job job = {ws,  m,  n,  r,   nd,  ns,  alpha1,    alpha2, beta,
@@ -456,12 +452,8 @@ static void dense_at2(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, siz
             return;
         }
     }
-    sbp__pool_rest(pool);
-    sbp__sgemm(1, 0, m, n, r, alpha1, a1, m, d1, n, beta, c, n);
-    if (a2) {
-        sbp__pool_rest(pool);
-        sbp__sgemm(1, 0, m, n, r, alpha2, a2, m, d2, n, 1.0f, c, n);
-    }
+    sbp__sgemm_rested(pool, 1, 0, m, n, r, alpha1, a1, m, d1, n, beta, c, n);
+    if (a2) sbp__sgemm_rested(pool, 1, 0, m, n, r, alpha2, a2, m, d2, n, 1.0f, c, n);
 }
 
 void sbp__spmm_at2(sbp__pool *pool, sbp__spmm_ws *ws, size_t m, size_t n, size_t r,
