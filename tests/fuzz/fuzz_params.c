@@ -305,7 +305,9 @@ static void op_build(fuzz_in *in, world *w)
     int must_refuse;
     if (!build_plan(net, &must_refuse)) return;
     size_t rows = sbp_net_layer_size(net, l ? l - 1 : 0), cols = sbp_net_layer_size(net, l);
-    size_t count = must_refuse ? 1 : rows * cols;
+    /* layer 0 has no projection into it: rows * cols would be its size
+     * squared (up to 2^64), a buffer the call must refuse anyway */
+    size_t count = must_refuse || l == 0 ? 1 : rows * cols;
     if (count == 0 || fuzz_u8(in) == 0) count = 1 + fuzz_u8(in) % 3; /* likely wrong */
     float *buf = calloc(count, sizeof *buf);
     FUZZ_CHECK(buf != NULL);
