@@ -196,6 +196,39 @@ START_TEST(words_split_small_and_seeded)
 }
 END_TEST
 
+START_TEST(paper_val_split_small_and_seeded)
+{
+    write_small();
+    sbp_dataset *tr = NULL, *va = NULL;
+    int seen[2] = {0, 0};
+    for (uint64_t seed = 0; seed < 40; seed++) {
+        ck_assert_int_eq(sbp_nettalk_load(dir, SBP_NETTALK_PAPER_VAL, seed, NULL, &tr, &va),
+                         SBP_OK);
+        /* the two listed words, one held out ((2 + 2) / 5 = 0, at least 1);
+         * bead, the test word of the paper split, in neither part */
+        size_t nv = sbp_dataset_count(va), n = sbp_dataset_count(tr);
+        ck_assert_uint_eq(nv + n, 4);
+        ck_assert(nv == 3 || nv == 1);
+        seen[nv == 3] = 1;
+        check_word(va, 0, nv == 3 ? "cab" : "a", nv == 3 ? "k@b" : "#", nv == 3 ? ">1<" : "1");
+        check_word(tr, 0, nv == 3 ? "a" : "cab", nv == 3 ? "#" : "k@b", nv == 3 ? "1" : ">1<");
+        sbp_dataset_free(tr);
+        sbp_dataset_free(va);
+    }
+    ck_assert_msg(seen[0] && seen[1], "40 seeds should hold out each listed word at least once");
+
+    /* One listed word cannot be split. */
+    put("nettalk.list", "Note.\n(CAB)\n");
+    sbp_diag d;
+    ck_assert_int_eq(sbp_nettalk_load(dir, SBP_NETTALK_PAPER_VAL, 0, &d, &tr, &va), SBP_E_RANGE);
+    ck_assert_ptr_null(tr);
+    ck_assert_ptr_null(va);
+    ck_assert_ptr_nonnull(strstr(d.message, "at least 2"));
+    /* An unknown split is refused. */
+    ck_assert_int_eq(sbp_nettalk_load(dir, (sbp_nettalk_split)4, 0, &d, &tr, &va), SBP_E_INVALID);
+}
+END_TEST
+
 /* ---- the bundled corpus ---------------------------------------------------- */
 
 START_TEST(bundled_tables)
@@ -356,6 +389,41 @@ START_TEST(bundled_words_split_seeded)
     sbp_dataset_free(b2);
     sbp_dataset_free(a3);
     sbp_dataset_free(b3);
+}
+END_TEST
+
+/* Order-independent: the sum of the rows' hashes. */
+static uint64_t ds_row_sum(const sbp_dataset *ds)
+{
+    uint64_t sum = 0;
+    float x[189], y[26];
+    for (size_t i = 0; i < sbp_dataset_count(ds); i++) {
+        ck_assert_int_eq(sbp_dataset_sample(ds, i, x, y, NULL), SBP_OK);
+        sum += fnv(fnv(1469598103934665603ull, x, sizeof x), y, sizeof y);
+    }
+    return sum;
+}
+
+START_TEST(bundled_paper_val_split)
+{
+    sbp_dataset *tr = NULL, *te = NULL, *a = NULL, *b = NULL, *a2 = NULL, *b2 = NULL,
+                *a3 = NULL, *b3 = NULL;
+    ck_assert_int_eq(sbp_nettalk_load(bundled, SBP_NETTALK_PAPER, 0, NULL, &tr, &te), SBP_OK);
+    ck_assert_int_eq(sbp_nettalk_load(bundled, SBP_NETTALK_PAPER_VAL, 0, NULL, &a, &b), SBP_OK);
+    ck_assert_int_eq(sbp_nettalk_load(bundled, SBP_NETTALK_PAPER_VAL, 0, NULL, &a2, &b2),
+                     SBP_OK);
+    ck_assert_int_eq(sbp_nettalk_load(bundled, SBP_NETTALK_PAPER_VAL, 1, NULL, &a3, &b3),
+                     SBP_OK);
+    /* The two parts are the paper's training windows, nothing of its test. */
+    ck_assert_uint_eq(sbp_dataset_count(a) + sbp_dataset_count(b), 5438);
+    ck_assert(ds_row_sum(a) + ds_row_sum(b) == ds_row_sum(tr));
+    ck_assert(ds_row_sum(a3) + ds_row_sum(b3) == ds_row_sum(tr));
+    /* 200 of the 1 000 words, about 5.4 letters each */
+    ck_assert(sbp_dataset_count(b) > 800 && sbp_dataset_count(b) < 1400);
+    ck_assert(ds_hash(a) == ds_hash(a2) && ds_hash(b) == ds_hash(b2));
+    ck_assert(ds_hash(b) != ds_hash(b3));
+    sbp_dataset *all[] = {tr, te, a, b, a2, b2, a3, b3};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sbp_dataset_free(all[i]);
 }
 END_TEST
 
@@ -775,6 +843,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, windows_exact_on_small_corpus);
     tcase_add_test(tc, words_split_small_and_seeded);
+    tcase_add_test(tc, paper_val_split_small_and_seeded);
     tcase_add_test(tc, decode_nearest_by_angle);
     tcase_add_test(tc, score_hand_computed);
     tcase_add_test(tc, hostile_data_missing_field);
@@ -796,6 +865,7 @@ int main(void)
     tcase_add_test(real, bundled_corpus_counts);
     tcase_add_test(real, bundled_paper_split);
     tcase_add_test(real, bundled_words_split_seeded);
+    tcase_add_test(real, bundled_paper_val_split);
     tcase_add_test(real, shared_copy_agrees);
     suite_add_tcase(s, real);
     return sbp_test_run(s);

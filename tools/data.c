@@ -1,6 +1,7 @@
 /* Choosing the MNIST directory and loading it, for the `sbp` command
  * (declared in tool.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -182,6 +183,20 @@ int resolve_task_dir(const args *a, int task, data_dir *dd)
     return task == TASK_NETTALK ? resolve_nettalk_dir(a, dd) : resolve_data_dir(a, dd);
 }
 
+const char *nettalk_split_text(sbp_nettalk_split split, uint64_t seed, char *buf, size_t size)
+{
+    if (split == SBP_NETTALK_PAPER)
+        snprintf(buf, size, "paper split");
+    else if (split == SBP_NETTALK_PAPER_VAL)
+        snprintf(buf, size,
+                 "paper-val split, seed %" PRIu64 ": test = held-out words of the paper's "
+                 "training list",
+                 seed);
+    else
+        snprintf(buf, size, "word split, seed %" PRIu64, seed);
+    return buf;
+}
+
 int load_nettalk(const data_dir *dd, sbp_nettalk_split split, uint64_t split_seed,
                  size_t train_limit, size_t test_limit, int quiet, sbp_dataset **train,
                  sbp_dataset **test, sbp_nettalk_codes *codes)
@@ -226,12 +241,8 @@ int load_nettalk(const data_dir *dd, sbp_nettalk_split split, uint64_t split_see
         sbp_dataset_free(te);
         return lib_fail("cannot take the first training windows", st, NULL);
     }
-    char split_name[64];
-    if (split == SBP_NETTALK_PAPER)
-        snprintf(split_name, sizeof split_name, "paper split");
-    else
-        snprintf(split_name, sizeof split_name, "word split, seed %llu",
-                 (unsigned long long)split_seed);
+    char split_name[128];
+    nettalk_split_text(split, split_seed, split_name, sizeof split_name);
     char sampled[64] = "";
     if (sbp_dataset_count(te) < n_test_all)
         snprintf(sampled, sizeof sampled, " (a seeded sample of the %zu)", n_test_all);

@@ -307,13 +307,12 @@ static int write_summary(experiment *x, const var_stats *vs, int interrupted)
                        : "training set in file order");
     fprintf(f, "- data: %s (%s), %zu training and %zu test samples", x->dd.path, x->dd.source,
             x->n_train, x->n_test);
-    if (nettalk && c->split == SBP_NETTALK_PAPER)
-        fprintf(f, " (windows; paper split%s)", c->test_limit == SIZE_MAX
-                                                     ? ""
-                                                     : ", test windows a seeded sample");
-    else if (nettalk)
-        fprintf(f, " (windows; word split, seed %" PRIu64 "%s)", c->split_seed,
+    if (nettalk) {
+        char split_name[128];
+        fprintf(f, " (windows; %s%s)",
+                nettalk_split_text(c->split, c->split_seed, split_name, sizeof split_name),
                 c->test_limit == SIZE_MAX ? "" : ", test windows a seeded sample");
+    }
     else if (is_events_task(c->task))
         fprintf(f, " (%s)", events_frames_text(c));
     fprintf(f, "\n");

@@ -240,20 +240,28 @@ static int check_rule_sets(const run_cfg *c)
     return 0;
 }
 
-/* --split paper | words | words:SEED (NETtalk). */
+/* --split paper | paper-val[:SEED] | words[:SEED] (NETtalk). */
 static int parse_split(const char *s, run_cfg *c)
 {
+    static const struct {
+        const char *name;
+        sbp_nettalk_split split;
+    } seeded[] = {{"paper-val", SBP_NETTALK_PAPER_VAL}, {"words", SBP_NETTALK_WORDS}};
     if (c->task != TASK_NETTALK) return usage("--split: only with --task nettalk");
     if (strcmp(s, "paper") == 0) {
         c->split = SBP_NETTALK_PAPER;
         return 0;
     }
-    if (strncmp(s, "words", 5) == 0 && (s[5] == '\0' || s[5] == ':')) {
-        c->split = SBP_NETTALK_WORDS;
-        return s[5] ? parse_uint("--split words:SEED", s + 6, 0, UINT64_MAX, &c->split_seed)
-                    : 0;
+    for (size_t i = 0; i < sizeof seeded / sizeof seeded[0]; i++) {
+        size_t len = strlen(seeded[i].name);
+        if (strncmp(s, seeded[i].name, len) != 0 || (s[len] != '\0' && s[len] != ':')) continue;
+        c->split = seeded[i].split;
+        if (!s[len]) return 0;
+        char what[64];
+        snprintf(what, sizeof what, "--split %s:SEED", seeded[i].name);
+        return parse_uint(what, s + len + 1, 0, UINT64_MAX, &c->split_seed);
     }
-    return usage("--split: expected paper, words or words:SEED, got '%s'", s);
+    return usage("--split: expected paper, paper-val[:SEED] or words[:SEED], got '%s'", s);
 }
 
 /* The options common to train and experiment; then every --set must reach

@@ -112,7 +112,9 @@ static const opt_def options[OPT__COUNT] = {
                          "0.1,0.4,0.7,1.0", 0},
     [OPT_SPLIT] = {"split", "SPLIT",
                    "nettalk: paper (train on the 1 000 words of nettalk.list, test on the "
-                   "other words) or words[:SEED] (seeded 90/10 split of the corpus's words)",
+                   "other words), paper-val[:SEED] (tuning: a seeded 200 of the 1 000 words "
+                   "held out as the test set, the other words unused) or words[:SEED] (seeded "
+                   "90/10 split of the corpus's words)",
                    "paper", 0},
     [OPT_EVENTS] = {"events", "KEY=V[,...]",
                     "nmnist, dvsgesture: frames=N, downsample=S, binning=time|count, "

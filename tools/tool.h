@@ -139,6 +139,9 @@ int load_mnist(const data_dir *dd, size_t train_limit, size_t test_limit, int qu
  * else the bundled corpus (./data/nettalk, the source tree's, the installed
  * share/libsbp/nettalk). Returns 0 or EXIT_FAIL after the message. */
 int resolve_task_dir(const args *a, int task, data_dir *dd);
+/* "paper split", "word split, seed S", ... for notes and summaries
+ * (tools/data.c); returns buf. */
+const char *nettalk_split_text(sbp_nettalk_split split, uint64_t seed, char *buf, size_t size);
 /* Loads a NETtalk directory (tools/data.c): the split's two parts, the first
  * train_limit training windows, test_limit test windows drawn by a seeded
  * sample (0: NETTALK_TEST_SAMPLE; SIZE_MAX: all) and the code table into

@@ -566,11 +566,17 @@ typedef enum sbp_nettalk_split {
     /** seeded word-level split of the whole corpus: a shuffle of the
      * distinct words puts (words + 5) / 10 of them (1 980) in test, in
      * corpus order, and the rest in train, in shuffled order. */
-    SBP_NETTALK_WORDS = 2
+    SBP_NETTALK_WORDS = 2,
+    /** validation inside the paper's training words, for tuning without
+     * the test words: a seeded shuffle of the words of nettalk.list puts
+     * (words + 2) / 5 of them (200: about 1 100 windows) in the second
+     * dataset, in corpus order, and the rest in train, in list order. No
+     * window of a test word of SBP_NETTALK_PAPER is in either. */
+    SBP_NETTALK_PAPER_VAL = 3
 } sbp_nettalk_split;
 
 /** Loads a NETtalk directory (nettalk.data, features.tsv, stress.tsv and,
- * for SBP_NETTALK_PAPER, nettalk.list) and builds the two datasets (either
+ * for the paper splits, nettalk.list) and builds the two datasets (either
  * output may be NULL, not both). Words listed more than once keep their
  * first pronunciation only. On failure both outputs are NULL and diag (if
  * given) names the file, line and byte offset and says what was wrong. */

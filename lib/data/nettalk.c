@@ -781,33 +781,76 @@ static sbp_status build_part(const sbp__nt_corpus *c, const sbp_nettalk_codes *c
     return SBP_OK;
 }
 
+/* Fisher-Yates shuffle of a[0..n) from (seed, stream). */
+static void shuffle(size_t *a, size_t n, uint64_t seed, uint64_t stream)
+{
+    sbp__rng rng;
+    sbp__rng_init(&rng, seed, stream);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)sbp__rng_below(&rng, i);
+        size_t tmp = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = tmp;
+    }
+}
+
+/* The paper splits. PAPER: train = the listed entries in list order, test =
+ * every other distinct word in corpus order. PAPER_VAL: the listed entries
+ * only; a seeded (n + 2) / 5 of them (at least 1) go to the second part, in
+ * corpus order, and the others stay in train, in list order. */
+static sbp_status choose_paper_words(const char *dir, sbp_nettalk_split split, uint64_t seed,
+                                     const sbp__nt_corpus *c, size_t *train_idx, size_t *n_train,
+                                     size_t *test_idx, size_t *n_test, sbp_diag *diag)
+{
+    char path[PATH_BUF];
+    path_in(path, dir, "nettalk.list");
+    size_t *pos = NULL, n = 0;
+    SBP_TRY(sbp__nt_parse_list(path, c, &pos, &n, diag));
+    /* per entry: 0 not listed, 1 listed (train), 2 listed and held out */
+    if (split == SBP_NETTALK_PAPER_VAL && n < 2) {
+        sbp__free(pos);
+        return sbp__diag(diag, SBP_E_RANGE, path, 0, 2, n,
+                         "NETtalk: %zu listed word, the validation split needs at least 2", n);
+    }
+    uint8_t *mark = sbp__calloc(c->n_entries, 1);
+    size_t *perm = split == SBP_NETTALK_PAPER_VAL ? sbp__calloc(n, sizeof *perm) : NULL;
+    if (!mark || (split == SBP_NETTALK_PAPER_VAL && !perm)) {
+        sbp__free(pos);
+        sbp__free(mark);
+        sbp__free(perm);
+        return sbp__diag(diag, SBP_E_NOMEM, dir, 0, 0, 0, "NETtalk: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) mark[pos[i]] = 1;
+    if (split == SBP_NETTALK_PAPER_VAL) {
+        memcpy(perm, pos, n * sizeof *perm);
+        shuffle(perm, n, seed, 0x4E5456414Cull /* "NTVAL" */);
+        size_t held = (n + 2) / 5 ? (n + 2) / 5 : 1;
+        for (size_t i = 0; i < held; i++) mark[perm[i]] = 2;
+        for (size_t i = 0; i < n; i++)
+            if (mark[pos[i]] == 1) train_idx[(*n_train)++] = pos[i];
+        for (size_t e = 0; e < c->n_entries; e++)
+            if (mark[e] == 2) test_idx[(*n_test)++] = e;
+    } else {
+        memcpy(train_idx, pos, n * sizeof *pos);
+        *n_train = n;
+        for (size_t e = 0; e < c->n_entries; e++)
+            if (!c->entry[e].repeat && !mark[e]) test_idx[(*n_test)++] = e;
+    }
+    sbp__free(perm);
+    sbp__free(mark);
+    sbp__free(pos);
+    return SBP_OK;
+}
+
 /* Fills train_idx / test_idx (each sized n_words) for the split. */
 static sbp_status choose_words(const char *dir, sbp_nettalk_split split, uint64_t seed,
                                const sbp__nt_corpus *c, size_t *train_idx, size_t *n_train,
                                size_t *test_idx, size_t *n_test, sbp_diag *diag)
 {
     *n_train = *n_test = 0;
-    if (split == SBP_NETTALK_PAPER) {
-        char path[PATH_BUF];
-        path_in(path, dir, "nettalk.list");
-        size_t *pos = NULL, n = 0;
-        SBP_TRY(sbp__nt_parse_list(path, c, &pos, &n, diag));
-        uint8_t *listed = sbp__calloc(c->n_entries, 1);
-        if (!listed) {
-            sbp__free(pos);
-            return sbp__diag(diag, SBP_E_NOMEM, dir, 0, 0, 0, "NETtalk: out of memory");
-        }
-        for (size_t i = 0; i < n; i++) {
-            listed[pos[i]] = 1;
-            train_idx[(*n_train)++] = pos[i];
-        }
-        for (size_t e = 0; e < c->n_entries; e++)
-            if (!c->entry[e].repeat && !listed[e]) test_idx[(*n_test)++] = e;
-        sbp__free(listed);
-        sbp__free(pos);
-        return SBP_OK;
-    }
-    /* SBP_NETTALK_WORDS */
+    if (split != SBP_NETTALK_WORDS)
+        return choose_paper_words(dir, split, seed, c, train_idx, n_train, test_idx, n_test,
+                                  diag);
     size_t W = c->n_words;
     if (W < 2)
         return sbp__diag(diag, SBP_E_RANGE, dir, 0, 2, W,
@@ -823,14 +866,7 @@ static sbp_status choose_words(const char *dir, sbp_nettalk_split split, uint64_
     size_t w = 0;
     for (size_t e = 0; e < c->n_entries; e++)
         if (!c->entry[e].repeat) perm[w++] = e;
-    sbp__rng rng;
-    sbp__rng_init(&rng, seed, 0x4E5457524453ull /* "NTWRDS" */);
-    for (size_t i = W; i > 1; i--) {
-        size_t j = (size_t)sbp__rng_below(&rng, i);
-        size_t tmp = perm[i - 1];
-        perm[i - 1] = perm[j];
-        perm[j] = tmp;
-    }
+    shuffle(perm, W, seed, 0x4E5457524453ull /* "NTWRDS" */);
     size_t nt = (W + 5) / 10;
     if (nt == 0) nt = 1;
     for (size_t i = 0; i < nt; i++) in_test[perm[i]] = 1;
@@ -884,7 +920,8 @@ sbp_status sbp_nettalk_load(const char *dir, sbp_nettalk_split split, uint64_t s
     if (!train && !test)
         return sbp__diag(diag, SBP_E_INVALID, "", 0, 0, 0,
                          "sbp_nettalk_load: train and test are both NULL");
-    if (split != SBP_NETTALK_PAPER && split != SBP_NETTALK_WORDS)
+    if (split != SBP_NETTALK_PAPER && split != SBP_NETTALK_WORDS &&
+        split != SBP_NETTALK_PAPER_VAL)
         return sbp__diag(diag, SBP_E_INVALID, "", 0, 0, 0,
                          "sbp_nettalk_load: unknown split %d", (int)split);
     SBP_TRY(check_dir(dir, "sbp_nettalk_load", diag));

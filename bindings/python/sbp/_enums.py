@@ -272,6 +272,7 @@ class NettalkSplit(IntEnum):
 
     PAPER = 1
     WORDS = 2
+    PAPER_VAL = 3
 
 
 #: C enum type name -> (Python class, prefix stripped from the C constants).

@@ -41,10 +41,11 @@ class NettalkScore(namedtuple("NettalkScore", "phoneme_accuracy stress_accuracy 
 def _split(split):
     if isinstance(split, str):
         try:
-            return NettalkSplit[split.upper()]
+            return NettalkSplit[split.upper().replace("-", "_")]
         except KeyError:
             raise Error(Status.E_INVALID,
-                        "NETtalk split must be 'paper' or 'words', not %r" % split) from None
+                        "NETtalk split must be 'paper', 'paper-val' or 'words', not %r"
+                        % split) from None
     return NettalkSplit(split)
 
 
@@ -53,8 +54,10 @@ def load_nettalk(directory, split="paper", seed=0):
     ``stress.tsv`` and, for the paper split, ``nettalk.list``) and returns
     ``(train, test)`` datasets of 7-letter windows: 189 one-hot inputs and
     26 multi-hot targets each (labels -1). ``split`` is ``"paper"`` (train on
-    the 1 000 listed words, test on the others) or ``"words"`` (a 90/10 split
-    of the distinct words seeded by ``seed``), or a :class:`NettalkSplit`."""
+    the 1 000 listed words, test on the others), ``"paper-val"`` (for tuning:
+    200 of the 1 000 listed words, chosen by ``seed``, as the second dataset;
+    the paper's test words unused) or ``"words"`` (a 90/10 split of the
+    distinct words seeded by ``seed``), or a :class:`NettalkSplit`."""
     diag = Diag()
     train, test = DatasetP(), DatasetP()
     lib.sbp_nettalk_load(_path(directory, "directory"), int(_split(split)),

@@ -30,6 +30,15 @@ class TestNettalk(unittest.TestCase):
             self.assertEqual(b.count, d.count)
             self.assertEqual(flat(b.target(17)), flat(d.target(17)))
 
+    def test_paper_val_split(self):
+        a, b = sbp.load_nettalk(BUNDLED, "paper-val", seed=3)
+        c, d = sbp.load_nettalk(BUNDLED, sbp.NettalkSplit.PAPER_VAL, seed=3)
+        with a, b, c, d:
+            self.assertEqual(a.count + b.count, 5438)  # the paper's training windows
+            self.assertTrue(800 < b.count < 1400)
+            self.assertEqual(b.count, d.count)
+            self.assertEqual(flat(b.target(5)), flat(d.target(5)))
+
     def test_codes_decode_score(self):
         codes = sbp.NettalkCodes.load(BUNDLED)
         self.assertEqual(len(codes.phonemes), 51)
