@@ -3,7 +3,8 @@
  *
  * Input layout:
  *   byte 0   bit 0: split (0 paper, 1 words); bit 1: ask for the test part
- *            only; bit 2: ask for the train part only
+ *            only; bit 2: ask for the train part only; bit 3 with bit 0
+ *            clear: the paper-val split instead of paper
  *   then     four files, each a u16 little-endian length and its bytes:
  *            nettalk.data, features.tsv, stress.tsv, nettalk.list (the last
  *            one takes what is left when its length runs past the end)
@@ -99,7 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(len == 0 || fwrite(p, 1, len, f) == len);
         FUZZ_CHECK(fclose(f) == 0);
     }
-    sbp_nettalk_split split = flags & 1 ? SBP_NETTALK_WORDS : SBP_NETTALK_PAPER;
+    sbp_nettalk_split split = flags & 1   ? SBP_NETTALK_WORDS
+                              : flags & 8 ? SBP_NETTALK_PAPER_VAL
+                                          : SBP_NETTALK_PAPER;
     int want_train = !(flags & 2), want_test = !(flags & 4) || !want_train;
     sbp_dataset *train = (sbp_dataset *)(uintptr_t)1, *test = (sbp_dataset *)(uintptr_t)1;
     sbp_diag diag;
