@@ -17,6 +17,18 @@ void sbp__sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float al
                 size_t ldc)
 {
     if (m == 0 || n == 0) return;
+    if (m == 1 && k > 0) {
+        /* One row (batch 1: NETtalk): sgemm would pack all of B at every
+         * call, which costs as much as the product itself. */
+        blasint inc_a = trans_a ? (blasint)lda : 1;
+        if (trans_b) /* c = B a, B stored n x k */
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)n, (blasint)k, alpha, b,
+                        (blasint)ldb, a, inc_a, beta, c, 1);
+        else /* c = B' a, B stored k x n */
+            cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)k, (blasint)n, alpha, b,
+                        (blasint)ldb, a, inc_a, beta, c, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n, (blasint)k, alpha,
                 a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);

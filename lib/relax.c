@@ -53,6 +53,11 @@ typedef struct relax_state {
     size_t B, L;
     rl_layer *layer;  /* [L]; layer[0] is the input (only n used) */
     float *x;         /* B x n0 */
+    /* the batch's active inputs (some sample non-zero): a row of the input
+     * projection's base change is zero unless its input is active */
+    size_t *in_rows;  /* n0: the active inputs, ascending */
+    size_t n_in_rows;
+    float *xa;        /* B x n_in_rows: x restricted to them */
     float *y;         /* B x k */
     int32_t *labels;  /* B */
     /* constants */
@@ -127,6 +132,8 @@ static void relax_destroy(sbp_net *net)
         for (size_t l = 0; l < st->L; l++) free_layer(&st->layer[l]);
     sbp__free(st->layer);
     sbp__free(st->x);
+    sbp__free(st->in_rows);
+    sbp__free(st->xa);
     sbp__free(st->y);
     sbp__free(st->labels);
     sbp__pool_free(st->pool);
@@ -180,9 +187,11 @@ static sbp_status relax_init(sbp_net *net)
 
     st->layer = sbp__calloc(L, sizeof *st->layer);
     st->x = sbp__floats(B * net->layers[0].size);
+    st->in_rows = sbp__calloc(net->layers[0].size, sizeof *st->in_rows);
+    st->xa = sbp__floats(B * net->layers[0].size);
     st->y = sbp__floats(B * net->layers[L - 1].size);
     st->labels = sbp__calloc(B, sizeof *st->labels);
-    if (!st->layer || !st->x || !st->y || !st->labels) goto nomem;
+    if (!st->layer || !st->x || !st->in_rows || !st->xa || !st->y || !st->labels) goto nomem;
 
     for (size_t l = 0; l < L; l++) {
         rl_layer *r = &st->layer[l];
@@ -232,12 +241,16 @@ static sbp_status relax_init(sbp_net *net)
 
     /* With the operator anywhere, every projection keeps its base change and
      * sums: a hidden projection's backward factors read the one above. */
+    /* The input projection always has one: its change is built from the
+     * active inputs' rows only. */
     for (size_t l = 1; l < L; l++) st->any_spread |= st->layer[l].spread.enabled;
-    for (size_t l = 1; st->any_spread && l < L; l++) {
+    for (size_t l = 1; l < L; l++) {
         rl_layer *r = &st->layer[l];
         size_t prev = st->layer[l - 1].n;
+        if (!st->any_spread && l > 1) continue;
         r->dw = sbp__floats(prev * r->n);
-        if (!r->dw || !sbp__spread_sums_alloc(&r->sums, prev, r->n)) goto nomem;
+        if (!r->dw) goto nomem;
+        if (st->any_spread && !sbp__spread_sums_alloc(&r->sums, prev, r->n)) goto nomem;
     }
 
     /* Glorot-uniform weights, biases 0, as the authors' code. One stream
@@ -505,6 +518,55 @@ static void base_change(int rule, size_t c, size_t rows, size_t cols, const floa
     }
 }
 
+/* Finds the batch's active inputs and packs their columns of x into xa. */
+static void gather_active_inputs(relax_state *st, size_t c)
+{
+    size_t n0 = st->layer[0].n, na = 0;
+    for (size_t i = 0; i < n0; i++) {
+        size_t q = 0;
+        while (q < c && st->x[q * n0 + i] == 0.0f) q++;
+        if (q < c) st->in_rows[na++] = i;
+    }
+    st->n_in_rows = na;
+    for (size_t q = 0; q < c; q++)
+        for (size_t k = 0; k < na; k++) st->xa[q * na + k] = st->x[q * n0 + st->in_rows[k]];
+}
+
+/* The input projection's change when some inputs are inactive (model.md 4,
+ * step 5 with the input clamped, so s^beta = s^0 = x below it): symmetric
+ * and sbp both give x'(post_b - post_0) and differential 0. Only the rows
+ * of the active inputs can be non-zero; they are computed (into r->dw,
+ * n_in_rows x cols) and applied, the others are left alone. This is the
+ * same update, with far less work for sparse inputs (NETtalk: 7 of 189). */
+static void update_input_rows(sbp_net *net, relax_state *st, size_t c, float inv_bc)
+{
+    rl_layer *r = &st->layer[1];
+    size_t cols = r->n, na = st->base_rule == SBP_BASE_DIFFERENTIAL ? 0 : st->n_in_rows;
+    const size_t *rows_of = st->in_rows;
+    float *w = net->w[1], *dw = r->dw, *post_diff = r->fb;
+    int spread = st->any_spread && r->spread.enabled;
+    float scale = st->any_spread ? inv_bc : r->alpha * inv_bc;
+    if (na) {
+        for (size_t i = 0; i < c * cols; i++) post_diff[i] = r->s[i] - r->s0[i];
+        sbp__sgemm(1, 0, na, cols, c, scale, st->xa, na, post_diff, cols, 0.0f, dw, cols);
+    }
+    if (st->any_spread)
+        sbp__spread_mult_prepare_rows(&r->spread, spread, dw, rows_of, na, &r->sums, st->pool);
+    if (spread) {
+        int hidden = st->L > 2;
+        if (hidden) sbp__spread_mult_backward(&r->spread, &st->layer[2].sums, &r->sums);
+        sbp__spread_mult_apply_rows(&r->sums, hidden, dw, rows_of, na, r->mask, r->alpha, w,
+                                    st->pool);
+        return;
+    }
+    float a = st->any_spread ? r->alpha : 1.0f; /* else already in scale */
+    for (size_t k = 0; k < na; k++) {
+        float *wr = w + rows_of[k] * cols;
+        const float *d = dw + k * cols;
+        for (size_t j = 0; j < cols; j++) wr[j] += a * d[j];
+    }
+}
+
 /* Steps 4-5: biases and weights from s0 (in layer->s0) and s_beta (in
  * layer->s). */
 static void update(sbp_net *net, relax_state *st, size_t c)
@@ -523,6 +585,7 @@ static void update(sbp_net *net, relax_state *st, size_t c)
     }
     /* weights, output first: the backward factors of a hidden projection
      * come from the projection above it */
+    gather_active_inputs(st, c);
     for (size_t l = L - 1; l >= 1; l--) {
         rl_layer *r = &st->layer[l];
         size_t rows = st->layer[l - 1].n, cols = r->n;
@@ -532,6 +595,10 @@ static void update(sbp_net *net, relax_state *st, size_t c)
          * once the relaxation is over */
         float *post_diff = r->fb;
         float *pre_diff = l > 1 ? st->layer[l - 1].fb : NULL;
+        if (l == 1 && st->n_in_rows < rows) {
+            update_input_rows(net, st, c, inv_bc);
+            continue;
+        }
         if (!st->any_spread) {
             /* no operator anywhere: write the scaled change straight into W */
             base_change(st->base_rule, c, rows, cols, pre0, preb, r->s0, r->s, post_diff,

@@ -1,6 +1,7 @@
 #include "spread.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "../alloc.h"
 #include "../objects.h"
@@ -79,6 +80,8 @@ static void share_factors(const double *v, size_t n, double c, double sign, floa
 
 typedef struct prep_job {
     const float *dw0;
+    const size_t *row_of; /* row of the projection for each row of dw0; NULL: the same */
+    size_t n;             /* rows of dw0 */
     sbp__spread_sums *s;
     size_t chunk_rows;
 } prep_job;
@@ -87,9 +90,9 @@ static void prepare_chunk(void *ctx, size_t chunk)
 {
     prep_job *job = ctx;
     sbp__spread_sums *s = job->s;
-    size_t rows = s->rows, cols = s->cols;
+    size_t cols = s->cols;
     size_t r0 = chunk * job->chunk_rows;
-    size_t r1 = r0 + job->chunk_rows < rows ? r0 + job->chunk_rows : rows;
+    size_t r1 = r0 + job->chunk_rows < job->n ? r0 + job->chunk_rows : job->n;
     double *col = s->col_part + chunk * cols;
     for (size_t j = 0; j < cols; j++) col[j] = 0.0;
     for (size_t i = r0; i < r1; i++) {
@@ -103,17 +106,30 @@ static void prepare_chunk(void *ctx, size_t chunk)
             ld += neg;
             col[j] += neg;
         }
-        s->ltp_row[i] = lp;
-        s->ltd_row[i] = ld;
+        size_t row = job->row_of ? job->row_of[i] : i;
+        s->ltp_row[row] = lp;
+        s->ltd_row[row] = ld;
     }
 }
 
 void sbp__spread_mult_prepare(const sbp__spread *p, int active, const float *dw0,
                               sbp__spread_sums *s, sbp__pool *pool)
 {
+    sbp__spread_mult_prepare_rows(p, active, dw0, NULL, s->rows, s, pool);
+}
+
+void sbp__spread_mult_prepare_rows(const sbp__spread *p, int active, const float *dw0,
+                                   const size_t *row_of, size_t n, sbp__spread_sums *s,
+                                   sbp__pool *pool)
+{
     size_t rows = s->rows, cols = s->cols;
-    prep_job job = {dw0, s, (rows + SBP__SPREAD_CHUNKS - 1) / SBP__SPREAD_CHUNKS};
-    size_t chunks = (rows + job.chunk_rows - 1) / job.chunk_rows;
+    if (row_of) {
+        /* the rows not given are zero: their sums are 0, their factors 1 */
+        memset(s->ltp_row, 0, rows * sizeof *s->ltp_row);
+        memset(s->ltd_row, 0, rows * sizeof *s->ltd_row);
+    }
+    prep_job job = {dw0, row_of, n, s, (n + SBP__SPREAD_CHUNKS - 1) / SBP__SPREAD_CHUNKS};
+    size_t chunks = job.chunk_rows ? (n + job.chunk_rows - 1) / job.chunk_rows : 0;
     sbp__pool_run(pool, prepare_chunk, &job, chunks);
     for (size_t j = 0; j < cols; j++) {
         double t = 0.0;
@@ -149,6 +165,8 @@ typedef struct apply_job {
     const sbp__spread_sums *s;
     int hidden;
     const float *dw0;
+    const size_t *row_of;
+    size_t n;
     const unsigned char *mask;
     float alpha;
     float *w;
@@ -159,15 +177,16 @@ static void apply_rows(void *ctx, size_t chunk)
 {
     const apply_job *job = ctx;
     const sbp__spread_sums *s = job->s;
-    size_t rows = s->rows, cols = s->cols;
+    size_t cols = s->cols;
     size_t r0 = chunk * job->chunk_rows;
-    size_t r1 = r0 + job->chunk_rows < rows ? r0 + job->chunk_rows : rows;
+    size_t r1 = r0 + job->chunk_rows < job->n ? r0 + job->chunk_rows : job->n;
     const float third = 1.0f / 3.0f, alpha = job->alpha;
     for (size_t i = r0; i < r1; i++) {
+        size_t row = job->row_of ? job->row_of[i] : i;
         const float *d = job->dw0 + i * cols;
-        float *wr = job->w + i * cols;
-        const unsigned char *m = job->mask ? job->mask + i * cols : NULL;
-        float a = s->pre_ltp[i], c = s->pre_ltd[i];
+        float *wr = job->w + row * cols;
+        const unsigned char *m = job->mask ? job->mask + row * cols : NULL;
+        float a = s->pre_ltp[row], c = s->pre_ltd[row];
         for (size_t j = 0; j < cols; j++) {
             float v = d[j], f;
             if (job->hidden)
@@ -186,10 +205,17 @@ static void apply_rows(void *ctx, size_t chunk)
 void sbp__spread_mult_apply(const sbp__spread_sums *s, int hidden, const float *dw0,
                             const unsigned char *mask, float alpha, float *w, sbp__pool *pool)
 {
-    size_t rows = s->rows;
-    apply_job job = {s, hidden, dw0, mask, alpha, w,
-                     (rows + SBP__SPREAD_CHUNKS - 1) / SBP__SPREAD_CHUNKS};
-    sbp__pool_run(pool, apply_rows, &job, (rows + job.chunk_rows - 1) / job.chunk_rows);
+    sbp__spread_mult_apply_rows(s, hidden, dw0, NULL, s->rows, mask, alpha, w, pool);
+}
+
+void sbp__spread_mult_apply_rows(const sbp__spread_sums *s, int hidden, const float *dw0,
+                                 const size_t *row_of, size_t n, const unsigned char *mask,
+                                 float alpha, float *w, sbp__pool *pool)
+{
+    apply_job job = {s,     hidden, dw0, row_of, n, mask,
+                     alpha, w,      (n + SBP__SPREAD_CHUNKS - 1) / SBP__SPREAD_CHUNKS};
+    if (job.chunk_rows)
+        sbp__pool_run(pool, apply_rows, &job, (n + job.chunk_rows - 1) / job.chunk_rows);
 }
 
 unsigned char *sbp__spread_mask(sbp__rng *rng, size_t count, double lambda_p, int *failed)

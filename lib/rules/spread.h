@@ -60,6 +60,12 @@ void sbp__spread_sums_free(sbp__spread_sums *s);
 void sbp__spread_mult_prepare(const sbp__spread *p, int active, const float *dw0,
                               sbp__spread_sums *s, sbp__pool *pool);
 
+/* The same for a base change whose rows other than row_of[0..n) are all
+ * zero: dw0 holds only those n rows (n x cols), in any order. The sums and
+ * factors equal those of the full matrix (the zero rows sum to 0). */
+void sbp__spread_mult_prepare_rows(const sbp__spread *p, int active, const float *dw0,
+                                   const size_t *row_of, size_t n, sbp__spread_sums *s,
+                                   sbp__pool *pool);
 /* Backward factors of a hidden projection from the next projection's
  * prepared sums (`next`, whose rows are this projection's columns). */
 void sbp__spread_mult_backward(const sbp__spread *p, const sbp__spread_sums *next,
@@ -69,6 +75,11 @@ void sbp__spread_mult_backward(const sbp__spread *p, const sbp__spread_sums *nex
  * mask byte is 0 (mask may be NULL = all ones) get the plain base change. */
 void sbp__spread_mult_apply(const sbp__spread_sums *s, int hidden, const float *dw0,
                             const unsigned char *mask, float alpha, float *w, sbp__pool *pool);
+/* The same for the compact dw0 of sbp__spread_mult_prepare_rows: only the
+ * rows row_of[0..n) of w change (the others would gain exactly 0). */
+void sbp__spread_mult_apply_rows(const sbp__spread_sums *s, int hidden, const float *dw0,
+                                 const size_t *row_of, size_t n, const unsigned char *mask,
+                                 float alpha, float *w, sbp__pool *pool);
 
 /* Additive form (model.md 2a), for hidden neurons j = 0..n-1 with k output
  * synapses each: S_j = sum_k omega_jk dB_jk, omega by retro_weight

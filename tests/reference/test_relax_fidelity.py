@@ -85,12 +85,19 @@ def f32(a):
 class Problem:
     """Inputs in [0,1], labels, one-hot targets and Glorot-uniform initial weights."""
 
-    def __init__(self, sizes, batch, seed=DATA_SEED):
+    def __init__(self, sizes, batch, seed=DATA_SEED, sparse=False):
         rs = np.random.RandomState(seed)
         self.sizes = list(sizes)
         self.batch = batch
         k = sizes[-1]
         self.x = [f32(rs.rand(batch, sizes[0])) for _ in range(N_DISTINCT)]
+        if sparse:
+            # about half of the inputs silent in every sample of a batch (a
+            # different half per batch) and a few more zeros here and there:
+            # the C engine then updates only the active inputs' rows of W0
+            for x in self.x:
+                x[:, rs.rand(sizes[0]) < 0.5] = 0.0
+                x[rs.rand(*x.shape) < 0.2] = 0.0
         self.labels = [rs.randint(0, k, batch).astype(np.int32) for _ in range(N_DISTINCT)]
         self.y = [np.eye(k)[lab] for lab in self.labels]
         self.w0 = [f32((rs.rand(sizes[l], sizes[l + 1]) * 2.0 - 1.0)
@@ -202,6 +209,8 @@ class RelaxFidelity(unittest.TestCase):
             raise unittest.SkipTest("this libsbp was built without the relax engine")
         cls.small = Problem([12, 7, 4], 5)
         cls.deep = Problem([10, 6, 5, 3], 5)
+        cls.sparse = Problem([12, 7, 4], 5, sparse=True)
+        cls.sparse_deep = Problem([10, 6, 5, 3], 5, sparse=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -265,6 +274,32 @@ class RelaxFidelity(unittest.TestCase):
                                              for a, b in zip(dws[False], dws[True])),
                                          "%s stp=%s: SBP spread on and off give the same "
                                          "weights in C" % (base, stp))
+
+    def test_sparse_inputs(self):
+        """Inputs silent over a whole batch: the C engine's input projection then works on
+        the active inputs' rows only (lib/relax.c, update_input_rows); same results.
+        Learning rate 0.1 everywhere, for the float32 floor explained in
+        test_short_relaxation."""
+        for x in self.sparse.x:
+            silent = int(np.sum(~x.any(axis=0)))
+            self.assertTrue(0 < silent < x.shape[1], "degenerate sparse data: %d of %d inputs "
+                            "silent" % (silent, x.shape[1]))
+        for p in (self.sparse, self.sparse_deep):
+            # (differential leaves W0 alone; on 10-6-5-3 its W1 change is so small that
+            # the float32 floor takes most of the tolerance, whatever the inputs)
+            for base in BASES if p is self.sparse else ("symmetric", "sbp"):
+                for on in (False, True):
+                    name = "%s sparse %s spread=%s" % ("-".join(map(str, p.sizes)), base,
+                                                      "on" if on else "off")
+                    rates = [0.1] * (len(p.sizes) - 1)
+                    with self.subTest(sizes=p.sizes, base=base, spread=on):
+                        c = run_c(p, base, "on" if on else "off", False, rates=rates)
+                        r = run_ref(p, base, on, False, rates=rates)
+                        self.compare(name, c, r)
+                        if base != "differential":
+                            # the silent inputs' rows of W0 never move
+                            silent = ~np.any([x.any(axis=0) for x in p.x], axis=0)
+                            self.assertEqual(np.max(np.abs(c.dw[0][silent])), 0.0)
 
     def test_spread_parameters(self):
         """Non-default operator parameters reach the C engine and act like the docs say."""
@@ -339,9 +374,12 @@ class RelaxFidelity(unittest.TestCase):
         # batch 5: two row blocks with 2 threads; batch 40: the blocks differ for every
         # thread count (3 x 14 rows, 4 x 10 rows, 3 x 14 rows)
         wide = Problem([12, 7, 4], 40)
+        # sparse inputs, more active inputs than the operator's 16 row chunks
+        wide_sparse = Problem([60, 7, 4], 40, sparse=True)
         for p, spread_params, counts in ((self.small, CUSTOM_SPREAD, (2,)),
                                          (self.deep, None, (2,)),
-                                         (wide, None, (2, 3))):
+                                         (wide, None, (2, 3)),
+                                         (wide_sparse, None, (2, 3))):
             a = run_c(p, "sbp", "on", True, spread_params, threads=1)
             for t in counts:
                 with self.subTest(sizes=p.sizes, batch=p.batch, threads=t):
