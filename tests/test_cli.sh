@@ -489,6 +489,22 @@ if [ "$relax_available" = yes ] && [ -d "$MNIST" ]; then
     expect 0 "train --set relax.beta=0.4 --set spread.fraction=0.1 --set layer.learning_rate=0.05" \
         train --data "$MNIST" --train-limit 50 --test-limit 50 --epochs 1 --quiet \
         --set relax.beta=0.4 --set spread.fraction=0.1 --set layer.learning_rate=0.05
+    # layerN.*: one layer only, applied in command-line order after layer.*
+    small="--data $MNIST --train-limit 50 --test-limit 50 --epochs 1 --quiet --threads 1"
+    expect 0 "train --set layer1.learning_rate --set layer2.learning_rate" train $small \
+        --set layer1.learning_rate=0.1 --set layer2.learning_rate=0.05 --save "$TMP/lr-a.sbpm"
+    expect 0 "train --set layer.learning_rate then layer2.learning_rate" train $small \
+        --set layer.learning_rate=0.1 --set layer2.learning_rate=0.05 --save "$TMP/lr-b.sbpm"
+    expect 0 "train --set layer.learning_rate alone" train $small \
+        --set layer.learning_rate=0.1 --save "$TMP/lr-c.sbpm"
+    cmp -s "$TMP/lr-a.sbpm" "$TMP/lr-b.sbpm" && ok "layer2.* overrides layer.* for layer 2 only" \
+        || fail "layer2.* overrides layer.* for layer 2 only" "the two models differ"
+    cmp -s "$TMP/lr-b.sbpm" "$TMP/lr-c.sbpm" && fail "layer2.learning_rate has an effect" \
+        "same model with and without it" || ok "layer2.learning_rate has an effect"
+    expect 2 "train --set layer3.* on a 3-layer network" train $small --set layer3.learning_rate=0.1 \
+        && contains "layers after the input are 1..2" "$err" "the valid layer numbers are named"
+    expect 2 "train --set layer0.*" train $small --set layer0.learning_rate=0.1 \
+        && contains "start at 1" "$err" "layer 0 is refused"
     expect 2 "train --set relax.beta=1e9 (out of range)" train --data "$MNIST" --set relax.beta=1e9 \
         && contains "relax.beta" "$err" "out-of-range parameter is named"
     expect 2 "train --set spike.steps=3 on relax" train --data "$MNIST" --set spike.steps=3

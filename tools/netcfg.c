@@ -70,6 +70,20 @@ int parse_set(const char *text, set_item *it)
     if (len >= sizeof name) return usage("--set: unknown parameter '%.*s'", (int)len, text);
     memcpy(name, text, len);
     name[len] = '\0';
+    /* layerN.NAME: layer.NAME for layer N only */
+    if (strncmp(name, "layer", 5) == 0 && name[5] >= '0' && name[5] <= '9') {
+        size_t d = 5;
+        while (name[d] >= '0' && name[d] <= '9') d++;
+        if (name[d] == '.') {
+            errno = 0;
+            unsigned long long l = strtoull(name + 5, NULL, 10);
+            if (l == 0 || l > 1000 || errno == ERANGE)
+                return usage("--set %s: layer numbers start at 1 (the first layer after the "
+                             "input)", text);
+            it->layer = (size_t)l;
+            memmove(name + 5, name + d, strlen(name + d) + 1);
+        }
+    }
     if (sbp_param_by_name(name, &it->param) != SBP_OK ||
         sbp_param_info(it->param, &it->desc) != SBP_OK)
         return usage("--set: unknown parameter '%s' (list: 'sbp help params')", name);
@@ -506,6 +520,12 @@ int build_net(const run_cfg *c, uint64_t seed, sbp_net **out)
 
     size_t sizes[MAX_HIDDEN + 2];
     size_t n_layers = layer_sizes(c, sizes);
+    for (size_t i = 0; i < c->n_sets; i++)
+        if (c->sets[i].layer >= n_layers) {
+            rc = usage("--set %s: this network's layers after the input are 1..%zu", c->sets[i].text,
+                       n_layers - 1);
+            goto done;
+        }
     for (size_t l = 0; l < n_layers; l++) {
         if ((st = sbp_layer_create(sizes[l], &layer)) != SBP_OK) {
             rc = lib_fail("cannot create a layer", st, NULL);
@@ -513,6 +533,7 @@ int build_net(const run_cfg *c, uint64_t seed, sbp_net **out)
         }
         for (size_t i = 0; l > 0 && i < c->n_sets; i++) {
             if (c->sets[i].target != SET_LAYER) continue;
+            if (c->sets[i].layer && c->sets[i].layer != l) continue;
             if (apply_layer_set(layer, &c->sets[i]) != SBP_OK) {
                 rc = usage("--set %s: %s", c->sets[i].text, sbp_layer_errmsg(layer));
                 goto done;

@@ -27,6 +27,7 @@ typedef struct set_item {
     sbp_param param;
     sbp_param_desc desc;
     enum set_target target;
+    size_t layer;      /* layerN.*: only layer N (>= 1); 0: every layer after the input */
     int64_t ival;
     double rval;
 } set_item;
