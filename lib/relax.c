@@ -528,6 +528,7 @@ static void gather_active_inputs(relax_state *st, size_t c)
         if (q < c) st->in_rows[na++] = i;
     }
     st->n_in_rows = na;
+    if (na == n0) return; /* all active: update() takes the full path, xa unused */
     for (size_t q = 0; q < c; q++)
         for (size_t k = 0; k < na; k++) st->xa[q * na + k] = st->x[q * n0 + st->in_rows[k]];
 }
