@@ -534,23 +534,21 @@ static void gather_active_inputs(relax_state *st, size_t c)
 }
 
 /* The input projection's change when some inputs are inactive (model.md 4,
- * step 5 with the input clamped, so s^beta = s^0 = x below it): symmetric
- * and sbp both give x'(post_b - post_0) and differential 0. Only the rows
+ * step 5 with the input clamped, so s^beta = s^0 = x below it). Only the rows
  * of the active inputs can be non-zero; they are computed (into r->dw,
  * n_in_rows x cols) and applied, the others are left alone. This is the
  * same update, with far less work for sparse inputs (NETtalk: 7 of 189). */
 static void update_input_rows(sbp_net *net, relax_state *st, size_t c, float inv_bc)
 {
     rl_layer *r = &st->layer[1];
-    size_t cols = r->n, na = st->base_rule == SBP_BASE_DIFFERENTIAL ? 0 : st->n_in_rows;
+    size_t cols = r->n, na = st->n_in_rows;
     const size_t *rows_of = st->in_rows;
-    float *w = net->w[1], *dw = r->dw, *post_diff = r->fb;
+    float *w = net->w[1], *dw = r->dw;
     int spread = st->any_spread && r->spread.enabled;
     float scale = st->any_spread ? inv_bc : r->alpha * inv_bc;
-    if (na) {
-        for (size_t i = 0; i < c * cols; i++) post_diff[i] = r->s[i] - r->s0[i];
-        sbp__sgemm(1, 0, na, cols, c, scale, st->xa, na, post_diff, cols, 0.0f, dw, cols);
-    }
+    /* the clamped input does not move: pre0 = preb = xa */
+    base_change(st->base_rule, c, na, cols, st->xa, st->xa, r->s0, r->s, r->fb, NULL, scale, dw,
+                0);
     if (st->any_spread)
         sbp__spread_mult_prepare_rows(&r->spread, spread, dw, rows_of, na, &r->sums, st->pool);
     if (spread) {
