@@ -128,6 +128,54 @@ size_t sbp_net_layer_size(const sbp_net *net, size_t layer_index)
     return net->layers[layer_index].size;
 }
 
+sbp_status sbp_net_get_seed(const sbp_net *net, uint64_t *seed)
+{
+    if (!ok(net)) return SBP_E_INVALID;
+    SBP_RETURN_IF(!seed, (char *)net->errmsg, SBP_E_INVALID, "sbp_net_get_seed: seed is NULL");
+    *seed = net->seed;
+    return SBP_OK;
+}
+
+sbp_status sbp_net_get_layer(const sbp_net *net, size_t layer_index, sbp_layer **out)
+{
+    if (out) *out = NULL;
+    if (!ok(net)) return SBP_E_INVALID;
+    char *err = (char *)net->errmsg; /* the message buffer is not network state */
+    SBP_RETURN_IF(!out, err, SBP_E_INVALID, "sbp_net_get_layer: out is NULL");
+    SBP_RETURN_IF(layer_index >= net->n_layers, err, SBP_E_RANGE,
+                  "sbp_net_get_layer: layer index %zu is not in 0..%zu", layer_index,
+                  net->n_layers ? net->n_layers - 1 : 0);
+    const sbp__net_layer *L = &net->layers[layer_index];
+    sbp_layer *copy;
+    SBP_RETURN_IF(sbp_layer_create(L->size, &copy) != SBP_OK, err, SBP_E_NOMEM,
+                  "sbp_net_get_layer: out of memory");
+    memcpy(copy->params, L->params, sizeof copy->params);
+    *out = copy;
+    return SBP_OK;
+}
+
+sbp_status sbp_net_get_rule(const sbp_net *net, size_t layer_index, sbp_rule_kind kind,
+                            sbp_rule **out)
+{
+    if (out) *out = NULL;
+    if (!ok(net)) return SBP_E_INVALID;
+    char *err = (char *)net->errmsg;
+    SBP_RETURN_IF(!out, err, SBP_E_INVALID, "sbp_net_get_rule: out is NULL");
+    SBP_RETURN_IF(layer_index == 0 || layer_index >= net->n_layers, err, SBP_E_RANGE,
+                  "sbp_net_get_rule: layer index %zu is not in 1..%zu", layer_index,
+                  net->n_layers ? net->n_layers - 1 : 0);
+    SBP_RETURN_IF(!sbp__rule_kind_name(kind), err, SBP_E_INVALID,
+                  "sbp_net_get_rule: unknown rule kind %d", (int)kind);
+    const struct sbp_rule *attached = net->layers[layer_index].rules[kind];
+    if (!attached) return SBP_OK; /* none of that kind: *out stays NULL */
+    struct sbp_rule *copy = sbp__malloc(sizeof *copy);
+    SBP_RETURN_IF(!copy, err, SBP_E_NOMEM, "sbp_net_get_rule: out of memory");
+    memcpy(copy, attached, sizeof *copy);
+    copy->errmsg[0] = '\0';
+    *out = copy;
+    return SBP_OK;
+}
+
 static sbp_status check_layer_index(sbp_net *net, size_t l, const char *fn)
 {
     SBP_RETURN_IF(l == 0 || l >= net->n_layers, net->errmsg, SBP_E_RANGE,

@@ -501,6 +501,27 @@ if [ "$relax_available" = yes ] && [ -d "$MNIST" ]; then
         || fail "layer2.* overrides layer.* for layer 2 only" "the two models differ"
     cmp -s "$TMP/lr-b.sbpm" "$TMP/lr-c.sbpm" && fail "layer2.learning_rate has an effect" \
         "same model with and without it" || ok "layer2.learning_rate has an effect"
+    # sbp info FILE reads the per-layer values back
+    if expect 0 "info on a model with per-layer rates" info "$TMP/lr-a.sbpm"; then
+        contains "layer 1     500 neurons layer.learning_rate=0.1
+" "$out" "info: layer 1's rate"
+        contains "layer 2     10 neurons layer.learning_rate=0.05
+" "$out" "info: layer 2's rate"
+        contains "rule sbp_spread" "$out" "info: the spread rule is listed"
+        contains "layers      784-500-10" "$out" "info: layer sizes"
+    fi
+    if expect 0 "info on a model with one rate for all layers" info "$TMP/lr-c.sbpm"; then
+        contains "layer 2     10 neurons layer.learning_rate=0.1
+" "$out" "info: layer.* reaches layer 2"
+    fi
+    if [ -n "$PY" ] && expect 0 "info --json on a model" info --json "$TMP/lr-a.sbpm"; then
+        json_lines "info --json FILE: engine, seed, sizes and per-layer rates" \
+            'd[0]["engine"] == "relax" and d[0]["seed"] == 0 and [l["size"] for l in d[0]["layers"]] == [784, 500, 10] and [l["params"].get("layer.learning_rate") for l in d[0]["layers"]] == [None, 0.1, 0.05] and "sbp_spread" in d[0]["layers"][1]["rules"]'
+    fi
+    head -c 100 "$TMP/lr-a.sbpm" >"$TMP/lr-cut.sbpm"
+    expect 1 "info on a truncated model file" info "$TMP/lr-cut.sbpm" \
+        && contains "truncated" "$err" "info: the loader's message"
+    expect 2 "info with two files" info "$TMP/lr-a.sbpm" "$TMP/lr-c.sbpm"
     expect 2 "train --set layer3.* on a 3-layer network" train $small --set layer3.learning_rate=0.1 \
         && contains "layers after the input are 1..2" "$err" "the valid layer numbers are named"
     expect 2 "train --set layer0.*" train $small --set layer0.learning_rate=0.1 \

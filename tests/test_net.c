@@ -81,6 +81,109 @@ START_TEST(rules_attach_by_engine)
 }
 END_TEST
 
+/* What sbp_net_get_layer / sbp_net_get_rule / sbp_net_get_seed give back,
+ * on a new network and on one read back from its model file. */
+static void check_inspection(const sbp_net *net, uint64_t seed)
+{
+    uint64_t s = 0;
+    ck_assert_int_eq(sbp_net_get_seed(net, &s), SBP_OK);
+    ck_assert_uint_eq(s, seed);
+
+    sbp_layer *l = NULL;
+    double v = 0;
+    ck_assert_int_eq(sbp_net_get_layer(net, 0, &l), SBP_OK);
+    ck_assert_uint_eq(sbp_layer_size(l), 4);
+    sbp_layer_free(l);
+    ck_assert_int_eq(sbp_net_get_layer(net, 2, &l), SBP_OK);
+    ck_assert_uint_eq(sbp_layer_size(l), 2);
+    ck_assert_int_eq(sbp_layer_get_real(l, SBP_LAYER_LEARNING_RATE, &v), SBP_OK);
+    ck_assert_double_eq(v, 0.0125);
+    sbp_layer_free(l);
+    ck_assert_int_eq(sbp_net_get_layer(net, 1, &l), SBP_OK);
+    ck_assert_int_eq(sbp_layer_get_real(l, SBP_LAYER_LEARNING_RATE, &v), SBP_OK);
+    ck_assert_msg(v != v, "layer 1's rate was never set: it reads as unset (NaN)");
+    sbp_layer_free(l);
+
+    sbp_rule *r = NULL;
+    ck_assert_int_eq(sbp_net_get_rule(net, 2, SBP_RULE_SBP_SPREAD, &r), SBP_OK);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(sbp_rule_get_kind(r), SBP_RULE_SBP_SPREAD);
+    ck_assert_int_eq(sbp_rule_get_real(r, SBP_SPREAD_LAMBDA_F, &v), SBP_OK);
+    ck_assert_double_eq(v, 0.5);
+    ck_assert_str_eq(sbp_rule_errmsg(r), "");
+    sbp_rule_free(r);
+    r = (sbp_rule *)(void *)&s; /* must be overwritten */
+    ck_assert_int_eq(sbp_net_get_rule(net, 1, SBP_RULE_SBP_SPREAD, &r), SBP_OK);
+    ck_assert_ptr_null(r); /* attached to layer 2 only */
+}
+
+START_TEST(inspect_layers_rules_and_seed)
+{
+    if (!sbp_engine_available(SBP_ENGINE_RELAX)) return;
+    sbp_net *net;
+    ck_assert_int_eq(sbp_net_create(SBP_ENGINE_RELAX, 0xFEEDFACECAFEULL, &net), SBP_OK);
+    size_t sizes[3] = {4, 3, 2};
+    for (int i = 0; i < 3; i++) {
+        sbp_layer *l;
+        ck_assert_int_eq(sbp_layer_create(sizes[i], &l), SBP_OK);
+        if (i == 2) ck_assert_int_eq(sbp_layer_set_real(l, SBP_LAYER_LEARNING_RATE, 0.0125), SBP_OK);
+        ck_assert_int_eq(sbp_net_add_layer(net, l), SBP_OK);
+        sbp_layer_free(l);
+    }
+    sbp_rule *spread;
+    ck_assert_int_eq(sbp_rule_create(SBP_RULE_SBP_SPREAD, &spread), SBP_OK);
+    ck_assert_int_eq(sbp_rule_set_real(spread, SBP_SPREAD_LAMBDA_F, 0.5), SBP_OK);
+    ck_assert_int_eq(sbp_net_attach_rule(net, 2, spread), SBP_OK);
+    sbp_rule_free(spread);
+    check_inspection(net, 0xFEEDFACECAFEULL);
+
+    /* copies: changing one leaves the network as it was */
+    sbp_layer *l;
+    ck_assert_int_eq(sbp_net_get_layer(net, 2, &l), SBP_OK);
+    ck_assert_int_eq(sbp_layer_set_real(l, SBP_LAYER_LEARNING_RATE, 0.9), SBP_OK);
+    sbp_layer_free(l);
+    sbp_rule *r;
+    ck_assert_int_eq(sbp_net_get_rule(net, 2, SBP_RULE_SBP_SPREAD, &r), SBP_OK);
+    ck_assert_int_eq(sbp_rule_set_real(r, SBP_SPREAD_LAMBDA_F, 0.1), SBP_OK);
+    sbp_rule_free(r);
+    check_inspection(net, 0xFEEDFACECAFEULL);
+
+    /* the same after a trip through a model file, built or not */
+    void *data = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(sbp_net_save_mem(net, &data, &size), SBP_OK);
+    sbp_diag d;
+    sbp_net *loaded = NULL;
+    ck_assert_msg(sbp_net_load_mem(data, size, &d, &loaded) == SBP_OK, "%s", d.message);
+    sbp_free(data);
+    check_inspection(loaded, 0xFEEDFACECAFEULL);
+    sbp_net_free(loaded);
+
+    /* misuse: clear errors, outputs cleared, the network unchanged */
+    ck_assert_int_eq(sbp_net_get_layer(net, 3, &l), SBP_E_RANGE);
+    ck_assert_ptr_null(l);
+    ck_assert_ptr_nonnull(strstr(sbp_net_errmsg(net), "not in 0..2"));
+    ck_assert_int_eq(sbp_net_get_layer(net, 1, NULL), SBP_E_INVALID);
+    ck_assert_int_eq(sbp_net_get_rule(net, 0, SBP_RULE_SBP_SPREAD, &r), SBP_E_RANGE);
+    ck_assert_ptr_null(r);
+    ck_assert_int_eq(sbp_net_get_rule(net, 3, SBP_RULE_SBP_SPREAD, &r), SBP_E_RANGE);
+    ck_assert_int_eq(sbp_net_get_rule(net, 1, (sbp_rule_kind)42, &r), SBP_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(sbp_net_errmsg(net), "unknown rule kind 42"));
+    ck_assert_int_eq(sbp_net_get_rule(net, 1, SBP_RULE_STP, NULL), SBP_E_INVALID);
+    ck_assert_int_eq(sbp_net_get_seed(net, NULL), SBP_E_INVALID);
+    ck_assert_int_eq(sbp_net_get_seed(NULL, NULL), SBP_E_INVALID);
+    l = (sbp_layer *)(void *)&size;
+    ck_assert_int_eq(sbp_net_get_layer(NULL, 0, &l), SBP_E_INVALID);
+    ck_assert_ptr_null(l);
+    ck_assert_int_eq(sbp_layer_create(2, &l), SBP_OK);
+    ck_assert_int_eq(sbp_net_get_rule((sbp_net *)(void *)l, 1, SBP_RULE_STP, &r), SBP_E_INVALID);
+    ck_assert_ptr_null(r);
+    sbp_layer_free(l);
+    check_inspection(net, 0xFEEDFACECAFEULL);
+    sbp_net_free(net);
+}
+END_TEST
+
 START_TEST(training_checks_state_and_sizes)
 {
     sbp_net *empty;
@@ -148,6 +251,7 @@ int main(void)
     tcase_add_test(tc, create_and_describe);
     tcase_add_test(tc, params_follow_engine);
     tcase_add_test(tc, rules_attach_by_engine);
+    tcase_add_test(tc, inspect_layers_rules_and_seed);
     tcase_add_test(tc, training_checks_state_and_sizes);
     tcase_add_test(tc, unavailable_engines_say_so);
     tcase_add_test(tc, wrong_handle_kind);

@@ -214,6 +214,7 @@ static int scan_args(const command *cmd, int argc, char **argv, args *a)
 static int cmd_info(const command *cmd, const args *a)
 {
     (void)cmd;
+    if (a->n_pos == 1) return sbp_tool_model_info(a->pos[0], a->given[OPT_JSON], stdout, stderr);
     const sbp_engine engines[] = {SBP_ENGINE_RELAX, SBP_ENGINE_SPIKE, SBP_ENGINE_ANN,
                                   SBP_ENGINE_RBM};
     if (a->given[OPT_JSON]) {
@@ -808,10 +809,16 @@ static const int bench_opts[] = {OPT_DATA, OPT_TRAIN_LIMIT, OPT_THREADS, OPT_BAT
                                  OPT_SBP,  OPT_JSON,        OPT_HELP,    -1};
 
 static const command commands[] = {
-    {"info", "", "version, BLAS, default threads and engines of this build",
-     "Prints the version of the loaded libsbp, the BLAS it uses, the number of\n"
-     "threads it uses for net.threads = 0, and which engines this build has.\n",
-     info_opts, 0, 0, cmd_info},
+    {"info", "[FILE]", "version, BLAS, threads and engines; or what model FILE holds",
+     "Without FILE: prints the version of the loaded libsbp, the BLAS it uses,\n"
+     "the number of threads it uses for net.threads = 0, and which engines this\n"
+     "build has.\n"
+     "With FILE, a model file (--save of 'sbp train', sbp_net_save): loads it\n"
+     "and prints its engine, seed and layer sizes, then the network, layer and\n"
+     "rule parameters that differ from the library's defaults, layer by layer\n"
+     "with the rules attached to each. A damaged file: exit 1 with the loader's\n"
+     "message.\n",
+     info_opts, 0, 1, cmd_info},
     {"data verify", "DIR", "check the MNIST files in DIR against the published hashes",
      "Parses every MNIST file present in DIR (raw or .gz) with the library's\n"
      "loader and compares the hash of its decompressed content with the\n"

@@ -10,6 +10,7 @@
  *   experiment.c  sbp experiment: variants, --resume, summary.md, curves
  *   grid.c        sbp experiment --grid lambda (experiment.h)
  *   verify.c      sbp data verify (with hash.c)
+ *   modelinfo.c   sbp info FILE: what a model file holds
  *   bench.c       sbp bench (bench.h)
  *   progress.c    progress bar and Ctrl-C (progress.h)
  *   svg.c         plots (svg.h) */
@@ -28,6 +29,11 @@
  * `out`, problems to `err`. Returns 0 when every file present verifies and
  * at least one image/label pair was found, 1 otherwise. */
 int sbp_tool_data_verify(const char *dir, FILE *out, FILE *err);
+
+/* `sbp info FILE`: loads a model file and prints its engine, seed, layer
+ * sizes and the parameters and rules that differ from the defaults (JSON
+ * with `json`) to `out`; a load failure to `err`. Returns 0 or EXIT_FAIL. */
+int sbp_tool_model_info(const char *path, int json, FILE *out, FILE *err);
 
 /* ------------------------------------------------------------------------ */
 /* Exit statuses and limits                                                  */

@@ -723,6 +723,22 @@ SBP_API size_t sbp_net_layer_count(const sbp_net *net);
  * layer. */
 SBP_API size_t sbp_net_layer_size(const sbp_net *net, size_t layer_index);
 
+/** The seed the network was created with (or loaded with, for a network
+ * read from a model file). */
+SBP_API sbp_status sbp_net_get_seed(const sbp_net *net, uint64_t *seed);
+/** A new layer description equal to layer `layer_index` of the network
+ * (0 is the input; SBP_E_RANGE past the last layer): its size and
+ * parameters as they were added (or loaded), so a loaded network can be
+ * inspected; a parameter left to the engine's default reads as unset (see
+ * sbp_layer_get_real). The caller frees *out with sbp_layer_free. */
+SBP_API sbp_status sbp_net_get_layer(const sbp_net *net, size_t layer_index, sbp_layer **out);
+/** A new rule description equal to the rule of `kind` attached to layer
+ * `layer_index` (>= 1; SBP_E_RANGE otherwise), or *out = NULL with SBP_OK
+ * when no rule of that kind is attached there. An unknown kind is
+ * SBP_E_INVALID. The caller frees *out with sbp_rule_free. */
+SBP_API sbp_status sbp_net_get_rule(const sbp_net *net, size_t layer_index, sbp_rule_kind kind,
+                                    sbp_rule **out);
+
 /** Attaches a rule (copies it) to layer `layer_index` (>= 1): synaptic rules
  * act on the projection INTO that layer, neuron rules (STP, homeostasis) on
  * the layer's neurons. An engine that cannot use the rule kind refuses it

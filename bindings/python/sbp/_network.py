@@ -208,7 +208,8 @@ class Network(ParamsMixin, Handle):
     >>> net["relax.beta"] = 0.5
 
     Topology: :meth:`add_layer`, :meth:`attach_rule`, :meth:`detach_rule`,
-    :attr:`engine`, :attr:`layer_count`, :attr:`layer_sizes`. Parameters:
+    :attr:`engine`, :attr:`seed`, :attr:`layer_count`, :attr:`layer_sizes`,
+    :meth:`layer`, :meth:`rule`. Parameters:
     :meth:`set`, :meth:`get`, :meth:`update`, ``net[name]``. Training:
     :meth:`train` (epochs with a per-epoch callback), :meth:`train_epoch`,
     :meth:`evaluate`, :meth:`predict`, :meth:`set_progress`. Weights:
@@ -227,7 +228,6 @@ class Network(ParamsMixin, Handle):
         lib.sbp_net_create(int(engine), index(seed, "seed"), ctypes.byref(out))
         self._adopt(out)
         self._init_wrapped()
-        self._seed = seed
         if params:
             self.update(**params)
 
@@ -235,7 +235,6 @@ class Network(ParamsMixin, Handle):
         self._progress_cb = None
         self._progress_errors = []
         self._interrupted = []
-        self._seed = None  # unknown for a loaded network
 
     def _groups(self):
         return _NET_GROUPS.get(self.engine, ("net",))
@@ -250,6 +249,30 @@ class Network(ParamsMixin, Handle):
             return Engine(e)
         except ValueError:
             return e
+
+    @property
+    def seed(self):
+        """The seed the network was created with (kept in its model file)."""
+        v = ctypes.c_uint64()
+        lib.sbp_net_get_seed(self._handle(), ctypes.byref(v))
+        return v.value
+
+    def layer(self, layer_index):
+        """A new :class:`Layer` equal to layer ``layer_index`` (0 is the
+        input): its size and parameters, as added or loaded. Parameters left
+        to the engine's default read as ``None``."""
+        out = LayerP()
+        lib.sbp_net_get_layer(self._handle(), index(layer_index, "layer index"),
+                              ctypes.byref(out))
+        return Layer._wrap(out)
+
+    def rule(self, layer_index, kind):
+        """A new :class:`Rule` equal to the rule of ``kind`` attached to layer
+        ``layer_index`` (1 or more), or ``None`` when none is attached."""
+        out = RuleP()
+        lib.sbp_net_get_rule(self._handle(), index(layer_index, "layer index"),
+                             int(_rule_kind(kind)), ctypes.byref(out))
+        return Rule._wrap(out) if out else None
 
     @property
     def layer_count(self):
@@ -440,12 +463,7 @@ class Network(ParamsMixin, Handle):
         if callback is not None and not callable(callback):
             raise TypeError("train: the callback must be callable or None")
         if shuffle:
-            if seed is None:
-                seed = self._seed
-                if seed is None:
-                    raise Error(Status.E_INVALID, "train: shuffle=True needs seed= for a "
-                                "network that was loaded (its creation seed is not known)")
-            seed = index(seed, "seed")
+            seed = self.seed if seed is None else index(seed, "seed")
             data.reset_order()
             for e in range(1, first):
                 data.shuffle((seed + e) % 2**64)

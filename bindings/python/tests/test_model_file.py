@@ -66,6 +66,40 @@ class TestModelFiles(unittest.TestCase):
                         self.assertEqual(copy.to_bytes(), net.to_bytes())
                         self.assertEqual(self.predict(copy), self.predict(net))
 
+    def test_inspect_a_loaded_network(self):
+        with sbp.Network("relax", seed=2**63 + 5) as net:
+            net["net.batch_size"] = 8
+            net.add_layer(4)
+            net.add_layer(8)
+            net.add_layer(6)
+            net.add_layer(2, learning_rate=0.0125)
+            net.attach_rule(1, sbp.RuleKind.SBP_SPREAD, lambda_p=0.7)
+            net.attach_rule(3, sbp.RuleKind.SBP_SPREAD, fraction=0.5)
+            net.train_epoch(self.data)
+            with sbp.Network.from_bytes(net.to_bytes()) as copy:
+                self.assertEqual(copy.seed, 2**63 + 5)
+                with copy.layer(3) as layer:
+                    self.assertEqual(layer.size, 2)
+                    self.assertEqual(layer["layer.learning_rate"], 0.0125)
+                with copy.layer(1) as layer:
+                    self.assertIsNone(layer["layer.learning_rate"])  # the engine's default
+                with copy.rule(1, "sbp_spread") as rule:
+                    self.assertIs(rule.kind, sbp.RuleKind.SBP_SPREAD)
+                    self.assertEqual(rule["spread.lambda_p"], 0.7)
+                with copy.rule(3, sbp.RuleKind.SBP_SPREAD) as rule:
+                    self.assertEqual(rule["spread.fraction"], 0.5)
+                self.assertIsNone(copy.rule(2, sbp.RuleKind.SBP_SPREAD))
+                # copies: changing one leaves the network alone
+                with copy.layer(3) as layer:
+                    layer["layer.learning_rate"] = 0.5
+                with copy.layer(3) as layer:
+                    self.assertEqual(layer["layer.learning_rate"], 0.0125)
+                for bad, code in ((lambda: copy.layer(4), sbp.Status.E_RANGE),
+                                  (lambda: copy.rule(0, "sbp_spread"), sbp.Status.E_RANGE)):
+                    with self.assertRaises(sbp.Error) as cm:
+                        bad()
+                    self.assertIs(cm.exception.code, code)
+
     def test_unbuilt(self):
         with make_net(sbp.Engine.ANN) as net:
             with sbp.Network.from_bytes(net.to_bytes()) as copy:
