@@ -192,8 +192,10 @@ shared_consumers() {
         skip "C++ example (make not found)"
         return
     fi
-    if make -C "$tmp/cpp_example" -f "$exdir/Makefile" VPATH="$exdir" CXX="$CXX" \
-            CXXFLAGS="-O2 -Werror" >"$tmp/cpp_example.log" 2>&1; then
+    # PKG_CONFIG_PATH on make's command line, as the Makefile tells users
+    if env -u PKG_CONFIG_PATH make -C "$tmp/cpp_example" -f "$exdir/Makefile" VPATH="$exdir" \
+            CXX="$CXX" CXXFLAGS="-O2 -Werror" PKG_CONFIG_PATH="$PKG_CONFIG_PATH" \
+            >"$tmp/cpp_example.log" 2>&1; then
         ok "C++ example builds with its Makefile and pkg-config"
         LD_LIBRARY_PATH=$libdir "$tmp/cpp_example/sbp_cpp_example" >"$tmp/out_cpp_example" 2>&1
         rc=$?
@@ -245,6 +247,28 @@ if [ -n "$static" ]; then
     static_consumer
 else
     skip "static link (no libsbp.a installed; default_library=shared)"
+fi
+
+# -- the build tree, through meson-uninstalled/sbp-uninstalled.pc --------------
+# (what a project next to a libsbp checkout uses before installing it)
+unpc=$BUILD/meson-uninstalled/sbp-uninstalled.pc
+if [ -f "$unpc" ] && [ -n "$shlib" ]; then
+    uflags=$(env -u PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH="$(dirname "$unpc")" \
+             pkg-config --cflags --libs sbp 2>&1)
+    # shellcheck disable=SC2086
+    if $CC -std=c99 -Wall -Werror -o "$tmp/consumer_uninst" "$CONSUMER" $uflags \
+            >"$tmp/uninst.log" 2>&1; then
+        ok "C consumer builds against the build tree (sbp-uninstalled.pc)"
+        LD_LIBRARY_PATH=$BUILD/lib "$tmp/consumer_uninst" >"$tmp/out_uninst" 2>&1 ||
+            fail "uninstalled consumer exits 0" "$(cat "$tmp/out_uninst")"
+        expect_output "uninstalled consumer" "$tmp/out_uninst"
+    else
+        fail "C consumer builds against the build tree (sbp-uninstalled.pc)" \
+            "flags: $uflags
+$(cat "$tmp/uninst.log")"
+    fi
+else
+    skip "build-tree consumer (no meson-uninstalled/sbp-uninstalled.pc or no shared library)"
 fi
 
 finish
