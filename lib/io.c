@@ -863,7 +863,7 @@ static sbp_status read_layers(sbp__reader *r, sbp_net *net, uint32_t n_layers, i
             prev = kind;
             char rwhat[96];
             snprintf(rwhat, sizeof rwhat, "%s, rule '%s'", what,
-                     sbp__rule_kind_name((sbp_rule_kind)kind));
+                     sbp_rule_kind_name((sbp_rule_kind)kind));
             sbp_rule *rule = NULL;
             st = sbp_rule_create((sbp_rule_kind)kind, &rule);
             if (st != SBP_OK)

@@ -164,7 +164,7 @@ sbp_status sbp_net_get_rule(const sbp_net *net, size_t layer_index, sbp_rule_kin
     SBP_RETURN_IF(layer_index == 0 || layer_index >= net->n_layers, err, SBP_E_RANGE,
                   "sbp_net_get_rule: layer index %zu is not in 1..%zu", layer_index,
                   net->n_layers ? net->n_layers - 1 : 0);
-    SBP_RETURN_IF(!sbp__rule_kind_name(kind), err, SBP_E_INVALID,
+    SBP_RETURN_IF(!sbp_rule_kind_name(kind), err, SBP_E_INVALID,
                   "sbp_net_get_rule: unknown rule kind %d", (int)kind);
     const struct sbp_rule *attached = net->layers[layer_index].rules[kind];
     if (!attached) return SBP_OK; /* none of that kind: *out stays NULL */
@@ -192,7 +192,7 @@ sbp_status sbp_net_attach_rule(sbp_net *net, size_t layer_index, const sbp_rule 
     SBP_TRY(check_layer_index(net, layer_index, "sbp_net_attach_rule"));
     SBP_RETURN_IF(net->built, net->errmsg, SBP_E_STATE,
                   "sbp_net_attach_rule: the network is built; rules are fixed once weights exist");
-    const char *kname = sbp__rule_kind_name(rule->kind);
+    const char *kname = sbp_rule_kind_name(rule->kind);
     SBP_RETURN_IF(!net->ops, net->errmsg, SBP_E_UNSUPPORTED,
                   "engine '%s' is not available in this build of libsbp",
                   sbp_engine_name(net->engine));
@@ -214,7 +214,7 @@ sbp_status sbp_net_detach_rule(sbp_net *net, size_t layer_index, sbp_rule_kind k
     SBP_TRY(check_layer_index(net, layer_index, "sbp_net_detach_rule"));
     SBP_RETURN_IF(net->built, net->errmsg, SBP_E_STATE,
                   "sbp_net_detach_rule: the network is built; rules are fixed once weights exist");
-    SBP_RETURN_IF(!sbp__rule_kind_name(kind), net->errmsg, SBP_E_INVALID,
+    SBP_RETURN_IF(!sbp_rule_kind_name(kind), net->errmsg, SBP_E_INVALID,
                   "sbp_net_detach_rule: unknown rule kind %d", (int)kind);
     sbp__net_layer *L = &net->layers[layer_index];
     sbp_rule_free(L->rules[kind]);

@@ -21,8 +21,6 @@ struct sbp_rule {
 
 #define SBP__RULE_KINDS 6 /* highest sbp_rule_kind value */
 
-/* Human name of a rule kind ("sbp_spread"); NULL if unknown. */
-const char *sbp__rule_kind_name(sbp_rule_kind kind);
 /* Parameter group mask of a rule kind. */
 unsigned sbp__rule_group_mask(sbp_rule_kind kind);
 

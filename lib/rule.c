@@ -12,7 +12,7 @@ static const char *const kind_names[SBP__RULE_KINDS + 1] = {
     [SBP_RULE_RBM_CD] = "rbm_cd",
 };
 
-const char *sbp__rule_kind_name(sbp_rule_kind kind)
+const char *sbp_rule_kind_name(sbp_rule_kind kind)
 {
     if ((unsigned)kind > SBP__RULE_KINDS) return NULL;
     return kind_names[kind];
@@ -35,7 +35,7 @@ sbp_status sbp_rule_create(sbp_rule_kind kind, sbp_rule **out)
 {
     if (!out) return SBP_E_INVALID;
     *out = NULL;
-    if (!sbp__rule_kind_name(kind)) return SBP_E_INVALID;
+    if (!sbp_rule_kind_name(kind)) return SBP_E_INVALID;
     sbp_rule *r = sbp__calloc(1, sizeof *r);
     if (!r) return SBP_E_NOMEM;
     r->tag = SBP__TAG_RULE;
@@ -64,7 +64,7 @@ sbp_rule_kind sbp_rule_get_kind(const sbp_rule *rule)
 
 static const char *what(const sbp_rule *r)
 {
-    return sbp__rule_kind_name(r->kind);
+    return sbp_rule_kind_name(r->kind);
 }
 
 sbp_status sbp_rule_set_int(sbp_rule *rule, sbp_param param, int64_t value)

@@ -76,6 +76,11 @@ START_TEST(rules_attach_by_engine)
     ck_assert_int_eq(sbp_net_attach_rule(net, 3, spread), SBP_E_RANGE);
     ck_assert_int_eq(sbp_net_attach_rule(net, 1, NULL), SBP_E_INVALID);
     ck_assert_int_eq(sbp_net_detach_rule(net, 1, (sbp_rule_kind)42), SBP_E_INVALID);
+    ck_assert_str_eq(sbp_rule_kind_name(SBP_RULE_SBP_SPREAD), "sbp_spread");
+    ck_assert_str_eq(sbp_rule_kind_name(SBP_RULE_RBM_CD), "rbm_cd");
+    ck_assert_ptr_null(sbp_rule_kind_name((sbp_rule_kind)0));
+    ck_assert_ptr_null(sbp_rule_kind_name((sbp_rule_kind)42));
+    ck_assert_ptr_null(sbp_rule_kind_name((sbp_rule_kind)-1));
     sbp_rule_free(spread);
     sbp_net_free(net);
 }

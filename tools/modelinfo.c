@@ -8,17 +8,6 @@
 #include "netcfg.h"
 #include "tool.h"
 
-/* Names of the rule kinds as the Python binding spells them. */
-static const char *const rule_names[] = {
-    [SBP_RULE_STDP] = "stdp",
-    [SBP_RULE_SUPERVISED_STDP] = "supervised_stdp",
-    [SBP_RULE_STP] = "stp",
-    [SBP_RULE_HOMEOSTASIS] = "homeostasis",
-    [SBP_RULE_SBP_SPREAD] = "sbp_spread",
-    [SBP_RULE_RBM_CD] = "rbm_cd",
-};
-#define N_RULE_KINDS (sizeof rule_names / sizeof rule_names[0])
-
 /* Reads parameter p of one object: 0 when it is not the object's. */
 typedef int (*param_reader)(const void *obj, sbp_param p, double *v);
 
@@ -84,7 +73,7 @@ static int print_changed(FILE *out, const void *obj, param_reader read, int json
 static int print_rules(FILE *out, const sbp_net *net, size_t l, int json, FILE *err)
 {
     int n = 0;
-    for (size_t k = 1; k < N_RULE_KINDS; k++) {
+    for (int k = 1; sbp_rule_kind_name((sbp_rule_kind)k); k++) {
         sbp_rule *r = NULL;
         sbp_status st = sbp_net_get_rule(net, l, (sbp_rule_kind)k, &r);
         if (st != SBP_OK) {
@@ -93,11 +82,11 @@ static int print_rules(FILE *out, const sbp_net *net, size_t l, int json, FILE *
         }
         if (!r) continue;
         if (json) {
-            fprintf(out, "%s\"%s\":{", n ? "," : "", rule_names[k]);
+            fprintf(out, "%s\"%s\":{", n ? "," : "", sbp_rule_kind_name((sbp_rule_kind)k));
             print_changed(out, r, read_rule, 1);
             fputc('}', out);
         } else {
-            fprintf(out, "  rule %s", rule_names[k]);
+            fprintf(out, "  rule %s", sbp_rule_kind_name((sbp_rule_kind)k));
             print_changed(out, r, read_rule, 0);
             fputc('\n', out);
         }

@@ -672,6 +672,9 @@ SBP_API sbp_status sbp_rule_create(sbp_rule_kind kind, sbp_rule **out);
 SBP_API void sbp_rule_free(sbp_rule *rule);
 /** The rule's kind; 0 for NULL. */
 SBP_API sbp_rule_kind sbp_rule_get_kind(const sbp_rule *rule);
+/** Static name of a rule kind ("sbp_spread", as in docs/rules/); NULL for
+ * unknown values. */
+SBP_API const char *sbp_rule_kind_name(sbp_rule_kind kind);
 /** Sets an integer parameter of the rule's group (STDP and supervised STDP:
  * SBP_STDP_*, STP: SBP_STP_*, homeostasis: SBP_HOMEO_*, spread:
  * SBP_SPREAD_*, RBM CD: SBP_CD_*); see sbp_layer_set_int for the errors. */

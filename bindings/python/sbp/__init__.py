@@ -45,7 +45,7 @@ from ._nettalk import NettalkCodes, NettalkScore, load_nettalk
 from ._nettalk import INPUTS as NETTALK_INPUTS, UNITS as NETTALK_UNITS
 from ._enums import NettalkSplit
 from ._network import (EpochResult, Layer, Network, Rule, cost_model, engine_available,
-                       engine_name)
+                       engine_name, rule_kind_name)
 from ._params import ParamInfo, param_by_name, param_info, params
 
 #: Version of this binding (the libsbp release it was written with).
@@ -57,7 +57,7 @@ __all__ = [
     "ParamInfo", "ParamType", "RetroWeight", "Rule", "RuleKind", "SpreadForm", "Status",
     "blas_name", "cost_mean_epochs", "cost_mean_std", "cost_per_epoch", "default_threads",
     "engine_available", "engine_name", "have_numpy", "library_path", "param_by_name",
-    "param_info", "params", "status_name", "status_str", "version_info", "version_number",
+    "param_info", "params", "rule_kind_name", "status_name", "status_str", "version_info", "version_number",
     "version_string", "EXPECTED_MAJOR",
     "DvsGesturePart", "EventBinning", "EventFormat", "EventPolarity", "EventValue",
     "events_to_frames", "frame_features", "frame_options", "read_events",

@@ -341,6 +341,7 @@ PROTOTYPES = [
     ("sbp_rule_create", [ENUM, P(RuleP)], STATUS, _plain),
     ("sbp_rule_free", [RuleP], None, None),
     ("sbp_rule_get_kind", [RuleP], ENUM, None),
+    ("sbp_rule_kind_name", [ENUM], c_char_p, None),
     ("sbp_rule_set_int", [RuleP, ENUM, c_int64], STATUS, _rule),
     ("sbp_rule_set_real", [RuleP, ENUM, c_double], STATUS, _rule),
     ("sbp_rule_get_int", [RuleP, ENUM, P(c_int64)], STATUS, _rule),

@@ -96,6 +96,13 @@ def engine_name(engine):
     return name.decode() if name is not None else None
 
 
+def rule_kind_name(kind):
+    """The library's name of a rule kind (``"sbp_spread"``), or ``None`` if
+    unknown."""
+    name = lib.sbp_rule_kind_name(int(kind))
+    return name.decode() if name is not None else None
+
+
 def cost_model(engine):
     """The :class:`CostModel` the paper uses for an engine: ``SNN``
     (``mn + nk + n``) for relax and spike, ``DENSE`` (``mn + nk + kn + nm``)

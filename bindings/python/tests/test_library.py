@@ -66,6 +66,12 @@ class TestLibrary(unittest.TestCase):
         self.assertIsNone(sbp.engine_name(0))
         self.assertEqual(sbp.engine_available("relax"), sbp.engine_available(sbp.Engine.RELAX))
 
+    def test_rule_kinds(self):
+        for k in sbp.RuleKind:
+            self.assertEqual(sbp.rule_kind_name(k), k.name.lower())
+        self.assertIsNone(sbp.rule_kind_name(0))
+        self.assertIsNone(sbp.rule_kind_name(42))
+
     def test_build_info(self):
         self.assertIsInstance(sbp.blas_name(), str)
         self.assertTrue(sbp.blas_name())
